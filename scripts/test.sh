@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Build pinfs and run every test suite: the plain build (unit, recovery,
+# fuse, slow), the sanitizer build (address,undefined) and the unit suites
+# under valgrind.  Installs what it needs; safe to rerun.  The last line is
+# "N passed, N failed, N skipped".
+set -uo pipefail
+cd "$(dirname "$0")/.."
+top=$PWD
+bash scripts/deps.sh || exit 1
+
+setup() { # setup DIR [meson args...]
+	local dir=$1; shift
+	if [ -f "$dir/build.ninja" ]; then
+		meson setup --reconfigure "$dir" "$@" >/dev/null || return 1
+	else
+		meson setup "$dir" "$@" >/dev/null || return 1
+	fi
+	ninja -C "$dir" >/dev/null || { ninja -C "$dir"; return 1; }
+}
+
+logs=$(mktemp -d)
+trap 'rm -rf "$logs"' EXIT
+status=0
+run() { # run NAME DIR [meson test args...]
+	local name=$1 dir=$2; shift 2
+	echo "== $name"
+	meson test -C "$dir" --no-rebuild --print-errorlogs "$@" || status=1
+	for f in "$dir"/meson-logs/testlog*.json; do
+		[ -f "$f" ] && cp "$f" "$logs/$name-$(basename "$f")"
+	done
+}
+
+if setup build; then
+	rm -f build/meson-logs/testlog*.json
+	run plain build
+else
+	echo "build failed"; status=1
+fi
+if setup build-asan -Db_sanitize=address,undefined -Db_lundef=false; then
+	rm -f build-asan/meson-logs/testlog*.json
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+		run asan build-asan --no-suite slow
+else
+	echo "sanitizer build failed"; status=1
+fi
+if [ -f build/build.ninja ]; then
+	rm -f build/meson-logs/testlog-valgrind.json
+	run valgrind build --setup valgrind --suite unit
+fi
+
+python3 "$top/scripts/summarize.py" "$logs"/*.json || status=1
+exit $status
