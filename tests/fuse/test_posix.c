@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * test_posix.c - POSIX conformance suite over a real mount.
+ *
+ * main() (the Check parent) mounts the backend the environment names (see
+ * harness.h), runs the TCases of posix_io.c, posix_ns.c, posix_attr.c and
+ * posix_perm.c in fork mode, then unmounts and, for pinfs, runs
+ * `pinfs fsck` on the region: an unclean region fails the run.
+ * Tags: "slow" (the 100 000-entry directory), "remount" (needs the parent
+ * to remount between two TCases), "owner" (needs a daemon that creates
+ * inodes as the caller: libfuse's passthrough_ll does not).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "posix_util.h"
+
+int main(void)
+{
+	enum fh_backend b = fh_backend_from_env();
+	int ret = fh_can_run(b), failed;
+	SRunner *sr;
+	Suite *s;
+
+	if (ret)
+		return ret;
+	umask(022);
+	fh_install_cleanup(&pu_mount);
+	ret = fh_setup(&pu_mount, b, getenv("FH_MOUNT_OPTS"));
+	if (ret) {
+		fprintf(stderr, "test_posix: cannot mount %s: %s\n",
+			fh_backend_name(b), strerror(-ret));
+		return 1;
+	}
+	fprintf(stderr, "test_posix: %s mounted at %s\n", fh_backend_name(b),
+		pu_mount.mnt);
+
+	s = suite_create("posix");
+	posix_add_io(s);
+	posix_add_ns(s);
+	posix_add_attr(s);
+	posix_add_perm(s);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+
+	ret = fh_unmount(&pu_mount);
+	if (ret) {
+		fprintf(stderr, "test_posix: unmount failed: %s\n",
+			strerror(-ret));
+		failed++;
+	} else if (fh_fsck(&pu_mount)) {
+		fprintf(stderr, "test_posix: fsck found problems\n");
+		failed++;
+	}
+	fh_teardown(&pu_mount);
+	return failed ? 1 : 0;
+}
