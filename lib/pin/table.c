@@ -1,0 +1,453 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * table.c - the pin table: creation, holders, inodes, open files with
+ * leases, and the end of a pin.  See pin.h and pin_impl.h.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ident.h"
+#include "pin_impl.h"
+
+uint64_t pin_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+void pin_options_init(struct pin_options *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->lease_break_ms = 45000;
+	o->kill_grace_ms = 10000;
+}
+
+int pin_table_new(struct store *st, const struct pin_options *o,
+		  struct pin_table **out, const char **why)
+{
+	struct pin_table *pt;
+	const char *dummy;
+	int rc;
+
+	if (!why)
+		why = &dummy;
+	*why = NULL;
+	if (!st || !o || !out)
+		return -EINVAL;
+	if (o->lease_break_ms == 0 || o->lease_break_ms > 86400000ull ||
+	    o->kill_grace_ms > 86400000ull || (o->flags & ~PIN_OPT_DENY_EBUSY)) {
+		*why = "lease_break_time must be 1..86400000 ms, kill_grace "
+		       "0..86400000 ms";
+		return -EINVAL;
+	}
+	pt = calloc(1, sizeof(*pt));
+	if (!pt)
+		return -ENOMEM;
+	pthread_mutex_init(&pt->lock, NULL);
+	pt->st = st;
+	pt->opt = *o;
+	pt->opt.policy = NULL; /* the spec is not kept */
+	itree_init(&pt->inodes);
+	itree_init(&pt->files);
+	itree_init(&pt->holders);
+	itree_init(&pt->pins);
+	itree_init(&pt->waiters);
+	pt->next_id = 1;
+	pt->next_wait = 1;
+	pt->nslots = store_preg_slots(st);
+	pt->slots = calloc(pt->nslots ? pt->nslots : 1, 1);
+	if (!pt->slots) {
+		rc = -ENOMEM;
+		goto err_free;
+	}
+	rc = pin_trace_new(&pt->trace);
+	if (rc)
+		goto err_slots;
+	rc = pin_policy_setup(pt, o->policy, why);
+	if (rc)
+		goto err_trace;
+	rc = pin_engine_start(pt);
+	if (rc) {
+		*why = "cannot start the revoke engine (io_uring)";
+		goto err_policy;
+	}
+	store_set_gate(st, pin_gate, pt);
+	*out = pt;
+	return 0;
+
+err_policy:
+	pin_policy_teardown(pt);
+err_trace:
+	pin_trace_delete(&pt->trace);
+err_slots:
+	free(pt->slots);
+err_free:
+	pthread_mutex_destroy(&pt->lock);
+	free(pt);
+	return rc;
+}
+
+static int collect(void *arg, struct itree_node *n)
+{
+	struct itree_node ***pp = arg;
+
+	*(*pp)++ = n;
+	return 0;
+}
+
+/* Every node of T, in an array the caller frees (NULL when empty). */
+static struct itree_node **all_nodes(struct itree *t)
+{
+	struct itree_node **v = calloc(t->count + 1, sizeof(*v)), **p = v;
+
+	if (v)
+		itree_overlaps(t, 0, UINT64_MAX, collect, &p);
+	return v;
+}
+
+void pin_table_delete(struct pin_table **ptp)
+{
+	struct pin_table *pt = *ptp;
+	struct itree_node **v;
+	uint64_t i, n;
+
+	if (!pt)
+		return;
+	store_set_gate(pt->st, NULL, NULL);
+	pin_engine_stop(pt); /* waiters got -ESHUTDOWN, dead holders freed */
+	/* Pins stay in the registry with their holds: nothing is released
+	 * on media.  Only the memory goes. */
+	n = pt->pins.count;
+	v = all_nodes(&pt->pins);
+	for (i = 0; v && i < n; i++) {
+		struct pin *p = itree_entry(v[i], struct pin, idnode);
+
+		free(p->ext);
+		free(p);
+	}
+	free(v);
+	n = pt->files.count;
+	v = all_nodes(&pt->files);
+	for (i = 0; v && i < n; i++)
+		free(itree_entry(v[i], struct pin_file, node));
+	free(v);
+	n = pt->inodes.count;
+	v = all_nodes(&pt->inodes);
+	for (i = 0; v && i < n; i++)
+		free(itree_entry(v[i], struct pin_inode, node));
+	free(v);
+	n = pt->holders.count;
+	v = all_nodes(&pt->holders);
+	for (i = 0; v && i < n; i++) {
+		struct pin_holder *h = itree_entry(v[i], struct pin_holder,
+						   node);
+		if (h->pidfd >= 0)
+			close(h->pidfd);
+		free(h);
+	}
+	free(v);
+	pin_policy_teardown(pt);
+	pin_trace_delete(&pt->trace);
+	free(pt->scratch);
+	free(pt->slots);
+	pthread_mutex_destroy(&pt->lock);
+	free(pt);
+	*ptp = NULL;
+}
+
+struct pin_trace *pin_table_trace(struct pin_table *pt)
+{
+	return pt->trace;
+}
+
+/* ---- holders ------------------------------------------------------------ */
+
+static struct pin_holder *holder_find_locked(struct pin_table *pt, pid_t pid)
+{
+	struct itree_node *n = itree_find_point(&pt->holders, (uint64_t)pid);
+
+	return n ? itree_entry(n, struct pin_holder, node) : NULL;
+}
+
+/*
+ * The live holder PID/START, with a new reference; created (taking
+ * ownership of PIDFD) when missing.  If one exists, PIDFD is closed.
+ * A holder with the same pid but another start time is a dead one the
+ * engine has not reaped yet: it leaves the tree.
+ */
+struct pin_holder *pin_holder_get_locked(struct pin_table *pt, pid_t pid,
+					 uint64_t start, int pidfd,
+					 uint32_t uid, const char *comm)
+{
+	struct pin_holder *h = holder_find_locked(pt, pid);
+
+	if (h && h->start == start && !h->exited) {
+		h->refs++;
+		if (pidfd >= 0)
+			close(pidfd);
+		return h;
+	}
+	if (h) {
+		itree_remove(&pt->holders, &h->node);
+		h->in_tree = false;
+	}
+	h = calloc(1, sizeof(*h));
+	if (!h) {
+		if (pidfd >= 0)
+			close(pidfd);
+		return NULL;
+	}
+	h->node.start = h->node.last = (uint64_t)pid;
+	h->pid = pid;
+	h->start = start;
+	h->pidfd = pidfd;
+	h->uid = uid;
+	if (comm)
+		memcpy(h->comm, comm, sizeof(h->comm));
+	h->comm[sizeof(h->comm) - 1] = '\0';
+	h->refs = 1;
+	pin_list_init(&h->pins);
+	itree_insert(&pt->holders, &h->node);
+	h->in_tree = true;
+	pin_watch_locked(pt, h);
+	return h;
+}
+
+void pin_holder_put_locked(struct pin_table *pt, struct pin_holder *h)
+{
+	if (--h->refs)
+		return;
+	if (h->in_tree) {
+		itree_remove(&pt->holders, &h->node);
+		h->in_tree = false;
+	}
+	if (h->poll_armed || h->poll_queued) {
+		pin_watch_locked(pt, h); /* the engine cancels, then frees */
+		return;
+	}
+	if (h->pidfd >= 0)
+		close(h->pidfd);
+	free(h);
+}
+
+int pin_holder_resolve(struct pin_table *pt, const struct pin_caller *c,
+		       struct pin_holder **out)
+{
+	struct pin_holder *h;
+	uint64_t start;
+	pid_t tgid;
+	char comm[16] = "";
+	int rc, fd;
+
+	if (c->tid <= 0)
+		return -EINVAL;
+	/* Fast path: the main thread of a live holder calls again. */
+	pthread_mutex_lock(&pt->lock);
+	h = holder_find_locked(pt, c->tid);
+	if (h && !h->exited) {
+		h->refs++;
+		pthread_mutex_unlock(&pt->lock);
+		*out = h;
+		return 0;
+	}
+	pthread_mutex_unlock(&pt->lock);
+	rc = pin_ident_tgid(c->tid, &tgid);
+	if (rc)
+		return rc;
+	rc = pin_ident_start_time(tgid, &start);
+	if (rc)
+		return rc;
+	fd = pin_ident_pidfd(tgid, start);
+	if (fd < 0)
+		return fd;
+	pin_ident_comm(tgid, comm);
+	pthread_mutex_lock(&pt->lock);
+	h = pin_holder_get_locked(pt, tgid, start, fd, c->uid, comm);
+	pthread_mutex_unlock(&pt->lock);
+	if (!h)
+		return -ENOMEM;
+	*out = h;
+	return 0;
+}
+
+/* ---- inodes, files ------------------------------------------------------- */
+
+struct pin_inode *pin_inode_get_locked(struct pin_table *pt, uint64_t ino,
+				       struct pin_policy *pol)
+{
+	struct itree_node *n = itree_find_point(&pt->inodes, ino);
+	struct pin_inode *in;
+
+	if (n) {
+		in = itree_entry(n, struct pin_inode, node);
+		in->refs++;
+		return in;
+	}
+	in = calloc(1, sizeof(*in));
+	if (!in)
+		return NULL;
+	in->node.start = in->node.last = ino;
+	in->ino = ino;
+	itree_init(&in->ranges);
+	in->refs = 1;
+	in->policy = pol;
+	itree_insert(&pt->inodes, &in->node);
+	return in;
+}
+
+void pin_inode_put_locked(struct pin_table *pt, struct pin_inode *in)
+{
+	if (--in->refs)
+		return;
+	itree_remove(&pt->inodes, &in->node);
+	free(in);
+}
+
+struct pin *pin_find_locked(struct pin_table *pt, uint64_t id)
+{
+	struct itree_node *n = itree_find_point(&pt->pins, id);
+
+	return n ? itree_entry(n, struct pin, idnode) : NULL;
+}
+
+struct pin_file *pin_file_find_locked(struct pin_table *pt, uint64_t fh)
+{
+	struct itree_node *n = itree_find_point(&pt->files, fh);
+
+	return n ? itree_entry(n, struct pin_file, node) : NULL;
+}
+
+static uint64_t range_last(uint64_t off, uint64_t len)
+{
+	return len == 0 ? UINT64_MAX : off + len - 1;
+}
+
+bool pin_is_leased_locked(struct pin_table *pt, const struct pin *p)
+{
+	struct pin_file *f;
+
+	if (!p->fh)
+		return false;
+	f = pin_file_find_locked(pt, p->fh);
+	return f && f->type != PINFS_LEASE_NONE && f->holder == p->holder &&
+	       f->ino == p->ino && f->off <= p->off &&
+	       range_last(f->off, f->len) >= p->off + p->len - 1;
+}
+
+bool pin_conflicts(const struct pin *p)
+{
+	return p->state == PINFS_STATE_ACTIVE ||
+	       p->state == PINFS_STATE_BREAKING;
+}
+
+/* Drop F's lease and F itself (only files with a lease are kept). */
+void pin_lease_drop_locked(struct pin_table *pt, struct pin_file *f)
+{
+	pin_trace_emit(pt->trace, PIN_TR_UNLEASE, 0, f->ino, f->off, f->len,
+		       f->holder->pid, f->type);
+	itree_remove(&f->inode->ranges, &f->lease.node);
+	pin_inode_put_locked(pt, f->inode);
+	pin_holder_put_locked(pt, f->holder);
+	itree_remove(&pt->files, &f->node);
+	free(f);
+}
+
+void pin_file_release(struct pin_table *pt, uint64_t fh)
+{
+	struct pin_file *f;
+
+	pthread_mutex_lock(&pt->lock);
+	f = pin_file_find_locked(pt, fh);
+	if (f)
+		pin_lease_drop_locked(pt, f);
+	pthread_mutex_unlock(&pt->lock);
+}
+
+/* ---- the end of a pin ------------------------------------------------------- */
+
+void pin_queue_work_locked(struct pin_table *pt, struct pin *p,
+			   uint32_t pending)
+{
+	p->pending |= pending;
+	if (!p->on_work) {
+		p->on_work = true;
+		p->next_work = pt->work;
+		pt->work = p;
+	}
+}
+
+/* Take P out of every index; the caller then calls pin_finish() with the
+ * lock dropped. */
+void pin_end_locked(struct pin_table *pt, struct pin *p)
+{
+	struct pin **pp;
+
+	if (p->on_work) {
+		for (pp = &pt->work; *pp; pp = &(*pp)->next_work) {
+			if (*pp == p) {
+				*pp = p->next_work;
+				break;
+			}
+		}
+		p->on_work = false;
+	}
+	itree_remove(&p->inode->ranges, &p->r.node);
+	itree_remove(&pt->pins, &p->idnode);
+	pin_list_del(&p->hlink);
+	p->holder->pinned_bytes -= p->len;
+	pt->pinned_bytes -= p->len;
+	p->state = PIN_ST_ENDED;
+}
+
+/*
+ * Release what an ended pin owned on media, in crash-safe order: clear
+ * the registry record first (a hold without a record is released at the
+ * next mount), then the holds; then the inode reference.
+ */
+void pin_finish(struct pin_table *pt, struct pin *p)
+{
+	if (p->slot != UINT32_MAX)
+		pin_registry_clear(pt, p->slot);
+	store_release_holds(pt->st, p->id);
+	if (p->have_iref)
+		store_iput(pt->st, p->ino, 1);
+	pin_trace_emit(pt->trace, PIN_TR_RELEASE, p->id, p->ino, p->off,
+		       p->len, p->holder->pid, 0);
+	pthread_mutex_lock(&pt->lock);
+	if (p->slot != UINT32_MAX)
+		pt->slots[p->slot] = 0;
+	pin_inode_put_locked(pt, p->inode);
+	pin_holder_put_locked(pt, p->holder);
+	pthread_mutex_unlock(&pt->lock);
+	pin_engine_kick(pt); /* waiters may go on */
+	free(p->ext);
+	free(p);
+}
+
+int pin_slot_alloc_locked(struct pin_table *pt, uint32_t *slot)
+{
+	uint32_t i;
+
+	for (i = 0; i < pt->nslots; i++) {
+		if (!pt->slots[i]) {
+			pt->slots[i] = 1;
+			*slot = i;
+			return 0;
+		}
+	}
+	return -ENOSPC;
+}
+
+void pin_fill_info(struct pin_table *pt, struct pinfs_info *info)
+{
+	pthread_mutex_lock(&pt->lock);
+	info->max_pin_bytes_holder = pt->opt.max_pin_bytes_holder;
+	info->max_pin_bytes_mount = pt->opt.max_pin_bytes_mount;
+	info->pinned_bytes = pt->pinned_bytes;
+	pthread_mutex_unlock(&pt->lock);
+}
