@@ -1,0 +1,508 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * test_client_fuse.c - libpinfs and `pinfs hold`/`pins` on a real pinfs
+ * mount.  Suite 'fuse': needs root, /dev/fuse and PINFS_BIN (else exit
+ * 77).  main() mounts once with the tests harness (tests/fuse/harness.h);
+ * each test works on files of its own and Check forks it, so a crash or
+ * a hung wait fails one test; every wait is bounded.
+ */
+#include "pinfs/pinfs.h"
+
+#include "../fuse/harness.h"
+
+#include <check.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define WAIT_MS 10000
+#define BREAK_SIG (SIGRTMIN + 3)
+
+static struct fh_mount mnt;
+
+static const char *path_of(const char *name)
+{
+	static char buf[8][PATH_MAX];
+	static unsigned next;
+	char *p = buf[next++ % 8];
+
+	snprintf(p, PATH_MAX, "%s/%s-%d", mnt.mnt, name, (int)getpid());
+	return p;
+}
+
+static unsigned char pattern_byte(uint64_t seed, uint64_t i)
+{
+	return (unsigned char)((i * 131 + seed * 7 + (i >> 12)) & 0xff);
+}
+
+/* Create @name with @len pattern bytes written through the mount. */
+static const char *make_file(const char *name, size_t len, uint64_t seed)
+{
+	const char *p = path_of(name);
+	unsigned char *buf = malloc(len);
+	int fd = open(p, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+
+	ck_assert_ptr_nonnull(buf);
+	ck_assert_int_ge(fd, 0);
+	for (size_t i = 0; i < len; i++)
+		buf[i] = pattern_byte(seed, i);
+	ck_assert_int_eq(pwrite(fd, buf, len, 0), (ssize_t)len);
+	ck_assert_int_eq(fsync(fd), 0);
+	close(fd);
+	free(buf);
+	return p;
+}
+
+static void expect_file_bytes(const char *path, uint64_t off,
+			      const void *want, size_t len)
+{
+	unsigned char *got = malloc(len);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(pread(fd, got, len, (off_t)off), (ssize_t)len);
+	ck_assert_msg(memcmp(got, want, len) == 0,
+		      "read() of %s differs from the mapping", path);
+	close(fd);
+	free(got);
+}
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Wait (bounded) for @pid; returns its wait status, or -1 after a kill. */
+static int wait_bounded(pid_t pid, int ms)
+{
+	int64_t end = now_ms() + ms;
+	int st;
+
+	while (now_ms() < end) {
+		if (waitpid(pid, &st, WNOHANG) == pid)
+			return st;
+		usleep(2000);
+	}
+	kill(pid, SIGKILL);
+	waitpid(pid, &st, 0);
+	return -1;
+}
+
+/* truncate(@path, @len) in a child; its exit status is the errno. */
+static pid_t spawn_truncate(const char *path, off_t len)
+{
+	pid_t pid = fork();
+
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		alarm(WAIT_MS / 1000 + 5);
+		_exit(truncate(path, len) == 0 ? 0 : errno);
+	}
+	return pid;
+}
+
+START_TEST(pin_maps_file_as_one_buffer)
+{
+	const size_t size = 3u << 20;
+	const char *p = make_file("map", size, 1);
+	struct pinfs_file *f = NULL;
+	struct pinfs_mapping *m = NULL;
+	uint64_t off = 3 * 4096 + 100, len = (2u << 20) + 5;
+
+	ck_assert_int_eq(pinfs_file_new(p, 0, &f), 0);
+	ck_assert_int_eq(pinfs_pin(f, off, len, 0, &m), 0);
+	ck_assert_ptr_nonnull(m);
+	ck_assert_uint_ne(pinfs_mapping_id(m), 0);
+	ck_assert_uint_eq(pinfs_mapping_off(m), off);
+	ck_assert_uint_eq(pinfs_mapping_len(m), len);
+	ck_assert(!(pinfs_mapping_flags(m) & PINFS_PIN_WRITE));
+	expect_file_bytes(p, off, pinfs_mapping_addr(m), len);
+	ck_assert(!pinfs_mapping_broken(m));
+	ck_assert_int_eq(pinfs_unpin(&m), 0);
+	ck_assert_ptr_null(m);
+
+	/* The whole file, and a one-byte range. */
+	ck_assert_int_eq(pinfs_pin(f, 0, size, 0, &m), 0);
+	expect_file_bytes(p, 0, pinfs_mapping_addr(m), size);
+	ck_assert_int_eq(pinfs_unpin(&m), 0);
+	ck_assert_int_eq(pinfs_pin(f, size - 1, 1, 0, &m), 0);
+	ck_assert_int_eq(*(unsigned char *)pinfs_mapping_addr(m),
+			 pattern_byte(1, size - 1));
+	ck_assert_int_eq(pinfs_unpin(&m), 0);
+	pinfs_file_delete(&f);
+	ck_assert_ptr_null(f);
+}
+END_TEST
+
+START_TEST(bad_pin_requests)
+{
+	const char *p = make_file("bad", 65536, 2);
+	struct pinfs_file *f = NULL;
+	struct pinfs_mapping *m = NULL;
+
+	ck_assert_int_eq(pinfs_file_new(p, 0, &f), 0);
+	ck_assert_int_eq(pinfs_pin(f, 0, 0, 0, &m), -EINVAL);
+	ck_assert_int_eq(pinfs_pin(f, UINT64_MAX - 10, 100, 0, &m), -EINVAL);
+	ck_assert_int_eq(pinfs_pin(f, 0, 4096, 0x40, &m), -EINVAL);
+	/* A write pin needs a file opened for writing. */
+	ck_assert_int_eq(pinfs_pin(f, 0, 4096, PINFS_PIN_WRITE, &m), -EBADF);
+	ck_assert_int_eq(pinfs_attach(f, 0, &m), -EINVAL);
+	ck_assert_int_lt(pinfs_attach(f, 0x7fffffffffffull, &m), 0);
+	ck_assert_int_eq(pinfs_lease_set(f, (enum pinfs_lease_type)7, 0, 0,
+					 0), -EINVAL);
+	ck_assert_ptr_null(m);
+	pinfs_file_delete(&f);
+}
+END_TEST
+
+START_TEST(write_pin_then_sync_is_seen_by_read)
+{
+	const size_t size = 1u << 20;
+	const char *p = make_file("wr", size, 3);
+	struct pinfs_file *f = NULL;
+	struct pinfs_mapping *m = NULL;
+	unsigned char *a;
+
+	ck_assert_int_eq(pinfs_file_new(p, PINFS_OPEN_WRITE, &f), 0);
+	ck_assert_int_eq(pinfs_pin(f, 65536, 262144, PINFS_PIN_WRITE, &m), 0);
+	ck_assert(pinfs_mapping_flags(m) & PINFS_PIN_WRITE);
+	a = pinfs_mapping_addr(m);
+	for (size_t i = 0; i < 262144; i++)
+		a[i] = (unsigned char)(0xA5 ^ i);
+	ck_assert_int_eq(pinfs_sync(m, 65536, 262144), 0);
+	expect_file_bytes(p, 65536, a, 262144);
+	/* Out-of-pin sync ranges are refused. */
+	ck_assert_int_eq(pinfs_sync(m, 0, 4096), -EINVAL);
+	ck_assert_int_eq(pinfs_sync(m, 65536, 262145), -EINVAL);
+
+	/* After unpin, the bytes stay (read through a fresh descriptor). */
+	unsigned char *copy = malloc(262144);
+	memcpy(copy, a, 262144);
+	ck_assert_int_eq(pinfs_unpin(&m), 0);
+	expect_file_bytes(p, 65536, copy, 262144);
+	free(copy);
+	pinfs_file_delete(&f);
+}
+END_TEST
+
+START_TEST(read_pin_mapping_refuses_writes)
+{
+	const char *p = make_file("ro", 65536, 4);
+	struct pinfs_file *f = NULL;
+	struct pinfs_mapping *m = NULL;
+	int st;
+
+	ck_assert_int_eq(pinfs_file_new(p, PINFS_OPEN_WRITE, &f), 0);
+	ck_assert_int_eq(pinfs_pin(f, 0, 65536, 0, &m), 0);
+	/* The region descriptor behind it is read-only: no PROT_WRITE. */
+	ck_assert_int_eq(mprotect(pinfs_mapping_addr(m), 4096,
+				  PROT_READ | PROT_WRITE), -1);
+	ck_assert_int_eq(errno, EACCES);
+	ck_assert_int_eq(pinfs_sync(m, 0, 0), -EBADF);
+	pid_t pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		*(volatile char *)pinfs_mapping_addr(m) = 1;
+		_exit(0);
+	}
+	st = wait_bounded(pid, WAIT_MS);
+	ck_assert(WIFSIGNALED(st) && WTERMSIG(st) == SIGSEGV);
+	ck_assert_int_eq(pinfs_unpin(&m), 0);
+	pinfs_file_delete(&f);
+}
+END_TEST
+
+/* Pin with a lease, truncate from a child; @by_signal picks the path. */
+static void break_cycle(bool by_signal)
+{
+	const char *p = make_file(by_signal ? "brk-sig" : "brk-poll", 131072,
+				  5);
+	struct pinfs_file *f = NULL;
+	struct pinfs_mapping *m = NULL;
+	struct pinfs_break_rec rec[4];
+	struct pollfd pfd;
+	pid_t tr;
+	int n, st;
+
+	ck_assert_int_eq(pinfs_file_new(p, PINFS_OPEN_WRITE, &f), 0);
+	if (by_signal)
+		ck_assert_int_eq(pinfs_signal_install(BREAK_SIG), 0);
+	ck_assert_int_eq(pinfs_lease_set(f, PINFS_LEASE_BREAKABLE, 0, 0,
+					 BREAK_SIG), 0);
+	ck_assert_int_eq(pinfs_pin(f, 0, 131072, PINFS_PIN_WRITE, &m), 0);
+	ck_assert(pinfs_mapping_flags(m) & PINFS_PIN_LEASED);
+
+	tr = spawn_truncate(p, 0);
+	if (by_signal)
+		pfd = (struct pollfd){ .fd = pinfs_break_fd(f),
+				       .events = POLLIN };
+	else
+		pfd = (struct pollfd){ .fd = pinfs_file_fd(f),
+				       .events = POLLPRI };
+	ck_assert_int_eq(poll(&pfd, 1, WAIT_MS), 1);
+	if (by_signal)
+		ck_assert(pinfs_mapping_broken(m));
+	n = pinfs_breaks_read(f, rec, 4);
+	ck_assert_int_ge(n, 1);
+	ck_assert_uint_eq(rec[0].pin_id, pinfs_mapping_id(m));
+	ck_assert_uint_eq(rec[0].reason, PINFS_REASON_TRUNCATE);
+	ck_assert(pinfs_mapping_broken(m));
+	/* The truncate waits for us. */
+	ck_assert_int_eq(waitpid(tr, &st, WNOHANG), 0);
+	ck_assert_int_eq(pinfs_unpin(&m), 0);
+	st = wait_bounded(tr, WAIT_MS);
+	ck_assert(WIFEXITED(st));
+	ck_assert_int_eq(WEXITSTATUS(st), 0);
+	struct stat sb;
+	ck_assert_int_eq(stat(p, &sb), 0);
+	ck_assert_int_eq(sb.st_size, 0);
+	pinfs_file_delete(&f);
+}
+
+START_TEST(break_delivered_by_signal)
+{
+	break_cycle(true);
+}
+END_TEST
+
+START_TEST(break_delivered_by_poll)
+{
+	break_cycle(false);
+}
+END_TEST
+
+START_TEST(unpin_ends_the_pin)
+{
+	const char *p = make_file("unpin", 65536, 6);
+	struct pinfs_file *f = NULL;
+	struct pinfs_mapping *m = NULL;
+	pid_t tr;
+	int st;
+
+	ck_assert_int_eq(pinfs_file_new(p, 0, &f), 0);
+	ck_assert_int_eq(pinfs_pin(f, 0, 65536, 0, &m), 0);
+	ck_assert_int_eq(pinfs_unpin(&m), 0);
+	ck_assert_int_eq(pinfs_unpin(&m), 0); /* NULL now: no-op */
+	/* No pin is left: a truncate proceeds at once. */
+	tr = spawn_truncate(p, 4096);
+	st = wait_bounded(tr, 2000);
+	ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	pinfs_file_delete(&f);
+}
+END_TEST
+
+struct thread_arg {
+	struct pinfs_file *f;
+	unsigned idx;
+	int result;
+};
+
+#define THREADS 8
+#define SLICE (64u * 1024u)
+
+static void *pin_thread(void *arg)
+{
+	struct thread_arg *t = arg;
+
+	for (int round = 0; round < 10 && t->result == 0; round++) {
+		struct pinfs_mapping *m = NULL;
+		int r = pinfs_pin(t->f, t->idx * SLICE, SLICE, PINFS_PIN_WRITE,
+				  &m);
+
+		if (r < 0) {
+			t->result = r;
+			break;
+		}
+		memset(pinfs_mapping_addr(m), (int)(t->idx + 1 + round),
+		       SLICE);
+		r = pinfs_sync(m, 0, 0);
+		int u = pinfs_unpin(&m);
+		t->result = r < 0 ? r : u;
+	}
+	return NULL;
+}
+
+START_TEST(threads_pin_at_once)
+{
+	const char *p = make_file("thr", THREADS * SLICE, 7);
+	struct pinfs_file *f = NULL;
+	struct thread_arg args[THREADS];
+	pthread_t th[THREADS];
+	unsigned char want[SLICE];
+
+	ck_assert_int_eq(pinfs_file_new(p, PINFS_OPEN_WRITE, &f), 0);
+	for (unsigned i = 0; i < THREADS; i++) {
+		args[i] = (struct thread_arg){ .f = f, .idx = i };
+		ck_assert_int_eq(pthread_create(&th[i], NULL, pin_thread,
+						&args[i]), 0);
+	}
+	for (unsigned i = 0; i < THREADS; i++) {
+		pthread_join(th[i], NULL);
+		ck_assert_msg(args[i].result == 0, "thread %u: %s", i,
+			      strerror(-args[i].result));
+	}
+	for (unsigned i = 0; i < THREADS; i++) {
+		memset(want, (int)(i + 1 + 9), SLICE);
+		expect_file_bytes(p, i * SLICE, want, SLICE);
+	}
+	pinfs_file_delete(&f);
+}
+END_TEST
+
+/* ---- the admin commands, through the real `pinfs` program ------------- */
+
+/* Run `pinfs ARGS...` with stdout to a pipe; returns the pid. */
+static pid_t spawn_pinfs(int *out_fd, char *const args[])
+{
+	int pfd[2];
+	pid_t pid;
+
+	ck_assert_int_eq(pipe2(pfd, O_CLOEXEC), 0);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		dup2(pfd[1], STDOUT_FILENO);
+		execv(mnt.bin, args);
+		_exit(127);
+	}
+	close(pfd[1]);
+	*out_fd = pfd[0];
+	return pid;
+}
+
+/* Read from @fd until @needle appears (bounded); the text so far. */
+static bool read_until(int fd, char *buf, size_t cap, size_t *len,
+		       const char *needle, int ms)
+{
+	int64_t end = now_ms() + ms;
+
+	while (!strstr(buf, needle)) {
+		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+		int left = (int)(end - now_ms());
+
+		if (left <= 0 || *len + 1 >= cap || poll(&pfd, 1, left) != 1)
+			return false;
+		ssize_t n = read(fd, buf + *len, cap - 1 - *len);
+		if (n <= 0)
+			return false;
+		*len += (size_t)n;
+		buf[*len] = '\0';
+	}
+	return true;
+}
+
+START_TEST(hold_command_acks_a_break)
+{
+	const char *p = make_file("hold", 65536, 8);
+	char out[8192] = "", list[8192] = "";
+	size_t len = 0, llen = 0;
+	int fd, lfd, st;
+	pid_t hold, pins, tr;
+
+	hold = spawn_pinfs(&fd, (char *const[]){ (char *)mnt.bin, "hold",
+		"--write", "--lease", "--ack-after", "20", (char *)p, "0",
+		"64K", NULL });
+	ck_assert_msg(read_until(fd, out, sizeof(out), &len, "pinned id=",
+				 WAIT_MS), "no 'pinned' line: %s", out);
+
+	/* `pinfs pins` shows the holder. */
+	pins = spawn_pinfs(&lfd, (char *const[]){ (char *)mnt.bin, "pins",
+		"--json", mnt.mnt, NULL });
+	read_until(lfd, list, sizeof(list), &llen, "]}", WAIT_MS);
+	st = wait_bounded(pins, WAIT_MS);
+	close(lfd);
+	ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	char want[32];
+	snprintf(want, sizeof(want), "\"pid\": %d", (int)hold);
+	ck_assert_msg(strstr(list, want), "pins --json lacks %s: %s", want,
+		      list);
+
+	tr = spawn_truncate(p, 0);
+	ck_assert_msg(read_until(fd, out, sizeof(out), &len, "unpinned",
+				 WAIT_MS), "no 'unpinned' line: %s", out);
+	ck_assert_msg(strstr(out, "break received"), "%s", out);
+	ck_assert_msg(strstr(out, "reason=truncate"), "%s", out);
+	st = wait_bounded(hold, WAIT_MS);
+	ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	st = wait_bounded(tr, WAIT_MS);
+	ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	close(fd);
+}
+END_TEST
+
+static Suite *client_fuse_suite(void)
+{
+	Suite *s = suite_create("client-fuse");
+	TCase *tc;
+
+#define ADD(name)                                                        \
+	do {                                                             \
+		tc = tcase_create(#name);                                \
+		tcase_set_timeout(tc, 30);                               \
+		tcase_add_test(tc, name);                                \
+		suite_add_tcase(s, tc);                                  \
+	} while (0)
+	ADD(pin_maps_file_as_one_buffer);
+	ADD(bad_pin_requests);
+	ADD(write_pin_then_sync_is_seen_by_read);
+	ADD(read_pin_mapping_refuses_writes);
+	ADD(break_delivered_by_signal);
+	ADD(break_delivered_by_poll);
+	ADD(unpin_ends_the_pin);
+	ADD(threads_pin_at_once);
+	ADD(hold_command_acks_a_break);
+#undef ADD
+	return s;
+}
+
+int main(void)
+{
+	enum fh_backend b = fh_backend_from_env();
+	int ret, failed;
+	SRunner *sr;
+
+	if (b != FH_BACKEND_PINFS) {
+		fprintf(stderr, "test_client_fuse: needs PINFS_BIN (pins "
+				"exist only on pinfs)\n");
+		return FH_SKIP;
+	}
+	ret = fh_can_run(b);
+	if (ret)
+		return ret;
+	fh_install_cleanup(&mnt);
+	ret = fh_setup(&mnt, b, "lease_break_time=5000");
+	if (ret) {
+		fprintf(stderr, "test_client_fuse: cannot mount: %s\n",
+			strerror(-ret));
+		return 1;
+	}
+	sr = srunner_create(client_fuse_suite());
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	ret = fh_unmount(&mnt);
+	if (ret) {
+		fprintf(stderr, "test_client_fuse: unmount: %s\n",
+			strerror(-ret));
+		failed++;
+	} else if (fh_fsck(&mnt)) {
+		fprintf(stderr, "test_client_fuse: fsck found problems\n");
+		failed++;
+	}
+	fh_teardown(&mnt);
+	return failed ? 1 : 0;
+}
