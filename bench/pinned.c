@@ -1,0 +1,398 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * pinned.c - `pinfs-bench pinned`: writes into a pinned range of a pinfs
+ * file next to the same writes into the raw region mapping.
+ *
+ * Rows, each with pinned_gbps, raw_gbps and their ratio from the same
+ * repeat (raw and pinned alternate within a repeat):
+ *   cpu-nt / cpu-default: libpmem2 memcpy (NONTEMPORAL / default flags)
+ *     + persist, every block size, every thread count, warm; and cold
+ *     (first touch) at the largest block size;
+ *   uring-read-fixed: the target registered as io_uring fixed buffers and
+ *     filled with READ_FIXED from a tmpfs file, every queue depth;
+ * then pinned_procs.c: holders, revocation.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "copy.h"
+#include "pinned.h"
+#include "pinsrc.h"
+#include "report.h"
+#include "stats.h"
+#include "uring.h"
+
+int pinned_make_file(struct pinned_ctx *c, uint64_t len, bool fill,
+		     char *buf, size_t blen)
+{
+	const size_t chunk = 1u << 20;
+	char *data = NULL;
+	int fd, ret = 0;
+
+	snprintf(buf, blen, "%s/pinned-%u", c->mnt.dir, c->files++);
+	fd = open(buf, O_CREAT | O_TRUNC | O_RDWR | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return -errno;
+	if (!fill && fallocate(fd, 0, 0, (off_t)len) == 0)
+		goto out;
+	/* write it: allocates the extents (and touches the region pages) */
+	data = malloc(chunk);
+	if (!data) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	memset(data, 0x77, chunk);
+	for (uint64_t off = 0; off < len && !ret; off += chunk) {
+		size_t n = len - off < chunk ? (size_t)(len - off) : chunk;
+
+		if (pwrite(fd, data, n, (off_t)off) != (ssize_t)n)
+			ret = -EIO;
+	}
+	if (!ret && fsync(fd) < 0)
+		ret = -errno;
+	free(data);
+out:
+	close(fd);
+	return ret;
+}
+
+/* ---- CPU stores ---------------------------------------------------------- */
+
+static const struct report_col pin_cols[] = {
+	{ "pinned_gbps", UNIT_GBPS }, { "raw_gbps", UNIT_GBPS },
+	{ "ratio", UNIT_RATIO },
+};
+
+struct pair {
+	struct samples raw, pin, ratio;
+};
+
+static void pair_fill(struct report_table *t, struct report_row *r,
+		      struct pair *p, const char *why)
+{
+	if (!r)
+		return;
+	report_set(t, r, "raw_gbps", summary_of(&p->raw));
+	report_set(t, r, "pinned_gbps", summary_of(&p->pin));
+	report_set(t, r, "ratio", summary_of(&p->ratio));
+	if (!p->pin.n && why[0])
+		report_status(r, "%s", why);
+	samples_free(&p->raw);
+	samples_free(&p->pin);
+	samples_free(&p->ratio);
+}
+
+static int cpu_row(struct pinned_ctx *c, struct pinned_target *pt,
+		   enum region_copy k, size_t bs, unsigned thr,
+		   struct report_table *t)
+{
+	const struct bench_opts *o = c->o;
+	struct pinned_target raw = region_target(c->raw);
+	struct copy_params p = {
+		.fn = region_copy_fn(c->raw, k), .block = bs, .threads = thr,
+		.duration = o->duration, .phase = COPY_WARM,
+		.pin_cpu = !o->no_cpu_pin && o->ncpu > 1,
+	};
+	struct copy_result res;
+	struct pair pr = { 0 };
+	char b[16];
+	int ret = 0;
+
+	for (unsigned rep = 0; rep < o->repeat && !ret; rep++) {
+		double rg, pg;
+
+		progress("pinned: cpu %s %s x%u, run %u/%u", p.fn.name,
+			 report_bytes(bs, b, sizeof(b)), thr, rep + 1,
+			 o->repeat);
+		ret = copy_run(&raw, &p, &res);
+		if (ret)
+			break;
+		rg = copy_gbps(&res);
+		samples_add(&pr.raw, rg);
+		if (!pt)
+			continue;
+		ret = copy_run(pt, &p, &res);
+		if (ret)
+			break;
+		pg = copy_gbps(&res);
+		samples_add(&pr.pin, pg);
+		samples_add(&pr.ratio, pg / rg);
+	}
+	snprintf(b, sizeof(b), "cpu-%s", p.fn.name);
+	pair_fill(t, report_row_add(t, b, "warm", bs, thr, 0), &pr, c->why);
+	return ret;
+}
+
+/* Cold: a fresh raw file and a fresh pinned file per run, one pass. */
+static int cold_row(struct pinned_ctx *c, enum region_copy k, size_t bs,
+		    unsigned thr, struct report_table *t)
+{
+	const struct bench_opts *o = c->o;
+	struct copy_params p = {
+		.fn = region_copy_fn(c->raw, k), .block = bs, .threads = thr,
+		.phase = COPY_COLD, .pin_cpu = !o->no_cpu_pin && o->ncpu > 1,
+	};
+	char path[MOUNT_PATH + 16], b[16];
+	struct pair pr = { 0 };
+	int ret = 0;
+
+	snprintf(path, sizeof(path), "%s.cold", c->raw_path);
+	for (unsigned rep = 0; rep < o->repeat && !ret; rep++) {
+		struct pinned_target tgt;
+		struct copy_result res;
+		struct region *r;
+		int h = -1;
+		double rg;
+
+		progress("pinned: cold cpu %s %s x%u, run %u/%u", p.fn.name,
+			 report_bytes(bs, b, sizeof(b)), thr, rep + 1,
+			 o->repeat);
+		if (!region_is_devdax(c->raw_path))
+			h = cleanup_push_file(path);
+		ret = region_map(region_is_devdax(c->raw_path) ? c->raw_path :
+				 path, o->size, true, &r);
+		if (ret) {
+			cleanup_undo(h);
+			break;
+		}
+		tgt = region_target(r);
+		ret = copy_run(&tgt, &p, &res);
+		region_unmap(&r);
+		cleanup_undo(h);
+		if (ret)
+			break;
+		rg = copy_gbps(&res);
+		samples_add(&pr.raw, rg);
+		if (!c->pinfs_up || pinsrc_missing())
+			continue;
+		{
+			char fpath[MOUNT_PATH + 32];
+			struct pinsrc *s;
+
+			ret = pinned_make_file(c, o->size, false, fpath,
+					       sizeof(fpath));
+			if (!ret)
+				ret = pinsrc_open(fpath, 0, &s);
+			if (ret)
+				break;
+			ret = pinsrc_pin(s, 0, o->size, &tgt);
+			if (!ret) {
+				ret = copy_run(&tgt, &p, &res);
+				pinsrc_unpin(&tgt);
+			}
+			pinsrc_close(&s);
+			unlink(fpath);
+		}
+		if (ret)
+			break;
+		samples_add(&pr.pin, copy_gbps(&res));
+		samples_add(&pr.ratio, copy_gbps(&res) / rg);
+	}
+	snprintf(b, sizeof(b), "cpu-%s", p.fn.name);
+	pair_fill(t, report_row_add(t, b, "cold", bs, thr, 0), &pr, c->why);
+	return ret;
+}
+
+/* ---- io_uring fixed buffers ---------------------------------------------- */
+
+static int uring_rows(struct pinned_ctx *c, struct pinned_target *pt)
+{
+	const struct bench_opts *o = c->o;
+	struct report_table *t = report_table_new("pinned", "uring",
+		"io_uring READ_FIXED fills from a tmpfs file into the target "
+		"registered as fixed buffers (goal: ratio >= 0.9)", 3, pin_cols);
+	struct pinned_target raw = region_target(c->raw);
+	size_t src_len = o->size < (256ull << 20) ? o->size : 256ull << 20;
+	size_t bs = o->quick ? 1u << 20 : 1u << 20;
+	char src[MOUNT_PATH + 16];
+	int fd, h, ret = 0;
+	char *buf;
+
+	if (!t)
+		return -ENOMEM;
+	snprintf(src, sizeof(src), "%s/pinfs-bench.%d.src", o->workdir,
+		 (int)getpid());
+	fd = open(src, O_CREAT | O_TRUNC | O_RDWR | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return -errno;
+	h = cleanup_push_file(src);
+	buf = malloc(1u << 20);
+	if (!buf) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	memset(buf, 0xC3, 1u << 20);
+	for (size_t off = 0; off < src_len && !ret; off += 1u << 20)
+		if (pwrite(fd, buf, 1u << 20, (off_t)off) != 1 << 20)
+			ret = -EIO;
+	free(buf);
+	for (unsigned q = 0; q < o->qdepth.n && !ret; q++) {
+		struct uring_params p = {
+			.src_fd = fd, .src_len = src_len, .block = bs,
+			.queue_depth = (unsigned)o->qdepth.v[q],
+			.duration = o->duration,
+			.pin_cpu = !o->no_cpu_pin && o->ncpu > 1,
+		};
+		struct uring_result res;
+		struct pair pr = { 0 };
+		char why[200];
+
+		snprintf(why, sizeof(why), "%s", c->why);
+		for (unsigned rep = 0; rep < o->repeat && !ret; rep++) {
+			double rg;
+
+			progress("pinned: io_uring qd %u, run %u/%u",
+				 p.queue_depth, rep + 1, o->repeat);
+			ret = uring_fill_run(&raw, &p, &res);
+			if (ret)
+				break;
+			rg = (double)res.bytes / (double)res.ns;
+			samples_add(&pr.raw, rg);
+			if (!pt)
+				continue;
+			{
+				int pr_ret = uring_fill_run(pt, &p, &res);
+
+				if (pr_ret < 0) {
+					snprintf(why, sizeof(why),
+						 "registering the pinned range: %s",
+						 strerror(-pr_ret));
+					continue;
+				}
+			}
+			samples_add(&pr.pin, (double)res.bytes / (double)res.ns);
+			samples_add(&pr.ratio, (double)res.bytes /
+					       (double)res.ns / rg);
+		}
+		pair_fill(t, report_row_add(t, "uring-read-fixed", "warm", bs, 1,
+					    p.queue_depth), &pr, why);
+	}
+out:
+	close(fd);
+	cleanup_undo(h);
+	return ret;
+}
+
+/* ---- the mode ------------------------------------------------------------ */
+
+static int cpu_rows(struct pinned_ctx *c, struct pinned_target *pt)
+{
+	const struct bench_opts *o = c->o;
+	struct report_table *t = report_table_new("pinned", "cpu",
+		"libpmem2 memcpy + persist into the target (goal: ratio >= 0.95)",
+		3, pin_cols);
+	size_t big = (size_t)o->sizes.v[o->sizes.n - 1];
+	int ret = 0;
+
+	if (!t)
+		return -ENOMEM;
+	for (unsigned ti = 0; ti < o->threads.n && !ret; ti++) {
+		unsigned thr = (unsigned)o->threads.v[ti];
+
+		for (int k = REGION_COPY_NT; k <= REGION_COPY_DEFAULT && !ret;
+		     k++)
+			for (unsigned si = 0; si < o->sizes.n && !ret; si++)
+				ret = cpu_row(c, pt, (enum region_copy)k,
+					      (size_t)o->sizes.v[si], thr, t);
+	}
+	for (unsigned ti = 0; ti < o->threads.n && !ret; ti++)
+		for (int k = REGION_COPY_NT; k <= REGION_COPY_DEFAULT && !ret;
+		     k++)
+			ret = cold_row(c, (enum region_copy)k, big,
+				       (unsigned)o->threads.v[ti], t);
+	return ret;
+}
+
+static int open_raw(struct pinned_ctx *c)
+{
+	const struct bench_opts *o = c->o;
+	int ret;
+
+	if (o->region && region_is_devdax(o->region)) {
+		snprintf(c->raw_path, sizeof(c->raw_path), "%s", o->region);
+	} else {
+		if (o->region)
+			snprintf(c->raw_path, sizeof(c->raw_path), "%s.raw",
+				 o->region);
+		else
+			snprintf(c->raw_path, sizeof(c->raw_path),
+				 "%s/pinfs-bench.%d.raw", o->workdir,
+				 (int)getpid());
+		cleanup_push_file(c->raw_path);
+	}
+	ret = region_map(c->raw_path, o->size, false, &c->raw);
+	if (ret)
+		fprintf(stderr, "pinfs-bench: pinned: cannot map %s\n",
+			c->raw_path);
+	return ret;
+}
+
+int bench_pinned(const struct bench_opts *o)
+{
+	struct pinned_ctx *c = calloc(1, sizeof(*c));
+	struct pinned_target pt, *ptp = NULL;
+	struct pinsrc *src = NULL;
+	char path[MOUNT_PATH + 32];
+	uint64_t region_size;
+	unsigned nthr = o->threads.n;
+	int ret;
+
+	if (!c)
+		return -ENOMEM;
+	c->o = o;
+	mount_clear(&c->mnt);
+	progress("pinned: mapping the raw region");
+	ret = open_raw(c);
+	if (ret)
+		goto out;
+	if (o->region && region_is_devdax(o->region)) {
+		snprintf(c->why, sizeof(c->why),
+			 "devdax: the device holds the raw rows; run pinfs on it separately");
+	} else if (pinsrc_missing()) {
+		snprintf(c->why, sizeof(c->why), "%s", pinsrc_missing());
+	} else {
+		/* warm file, cold files, holders' file, revocation file */
+		region_size = o->size * (4 + 2ull * o->repeat * nthr) +
+			      (256ull << 20);
+		progress("pinned: starting pinfs");
+		c->pinfs_up = mount_pinfs(o, region_size, "lease_break_time=5000",
+					  &c->mnt) == 0;
+		if (!c->pinfs_up)
+			snprintf(c->why, sizeof(c->why), "%s", c->mnt.why);
+	}
+	if (c->pinfs_up) {
+		ret = pinned_make_file(c, o->size, true, path, sizeof(path));
+		if (!ret)
+			ret = pinsrc_open(path, 0, &src);
+		if (!ret)
+			ret = pinsrc_pin(src, 0, o->size, &pt);
+		if (ret) {
+			snprintf(c->why, sizeof(c->why), "pin of a file on pinfs: %s",
+				 strerror(-ret));
+			pinsrc_close(&src);
+			ret = 0;
+		} else {
+			ptp = &pt;
+		}
+	}
+	ret = cpu_rows(c, ptp);
+	if (!ret)
+		ret = uring_rows(c, ptp);
+	if (ptp)
+		pinsrc_unpin(ptp);
+	pinsrc_close(&src);
+	if (!ret) {
+		pinned_holders(c);
+		pinned_revocation(c);
+	}
+	region_unmap(&c->raw);
+out:
+	mount_stop(&c->mnt);
+	free(c);
+	return ret;
+}

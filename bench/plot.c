@@ -1,0 +1,281 @@
+/* SPDX-License-Identifier: MIT */
+/* plot.c - gnuplot data, scripts and PNGs from the report tables. */
+#include "plot.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "report.h"
+
+enum plot_axis { AXIS_BS, AXIS_QD, AXIS_BARS };
+
+static const char *unit_label(enum report_unit u)
+{
+	switch (u) {
+	case UNIT_GBPS: return "GB/s";
+	case UNIT_MBPS: return "MB/s";
+	case UNIT_OPS: return "operations/s";
+	case UNIT_US: return "microseconds";
+	case UNIT_RATIO: return "ratio";
+	case UNIT_COUNT: return "count";
+	}
+	return "";
+}
+
+static enum plot_axis pick_axis(const struct report_table *t)
+{
+	bool bs = false, qd = false;
+
+	for (unsigned r = 1; r < t->nrows; r++) {
+		if (t->rows[r].block_size != t->rows[0].block_size)
+			bs = true;
+		if (t->rows[r].queue_depth != t->rows[0].queue_depth)
+			qd = true;
+	}
+	if (qd)
+		return AXIS_QD;
+	return bs ? AXIS_BS : AXIS_BARS;
+}
+
+/* The series a row belongs to: everything but the x value. */
+static void series_key(const struct report_row *r, enum plot_axis ax,
+		       char *buf, size_t len)
+{
+	char bs[16];
+
+	if (ax == AXIS_QD)
+		snprintf(buf, len, "%s %s %s %ut", r->name, r->phase,
+			 report_bytes(r->block_size, bs, sizeof(bs)),
+			 r->threads);
+	else
+		snprintf(buf, len, "%s %s %ut", r->name, r->phase, r->threads);
+}
+
+static int run_gnuplot(const char *script)
+{
+	pid_t pid = fork();
+	int st;
+
+	if (pid < 0)
+		return -errno;
+	if (pid == 0) {
+		execlp("gnuplot", "gnuplot", script, (char *)NULL);
+		_exit(127);
+	}
+	while (waitpid(pid, &st, 0) < 0)
+		if (errno != EINTR)
+			return -errno;
+	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+		fprintf(stderr, "pinfs-bench: gnuplot %s failed (status %d)%s\n",
+			script, st,
+			WIFEXITED(st) && WEXITSTATUS(st) == 127 ?
+				": install gnuplot-nox" : "");
+		return -EIO;
+	}
+	return 0;
+}
+
+static bool is_throughput(enum report_unit u)
+{
+	return u == UNIT_GBPS || u == UNIT_MBPS || u == UNIT_OPS;
+}
+
+/* Lines over block size or queue depth: one data block per series. */
+static int plot_lines(const char *dir, const struct report_table *t,
+		      enum plot_axis ax, unsigned c, FILE *gp)
+{
+	char key[128], seen[64][128], path[1024];
+	unsigned nseen = 0, idx = 0;
+	FILE *dat;
+
+	snprintf(path, sizeof(path), "%s/%s-%s-%s.dat", dir, t->mode, t->id,
+		 t->col[c].key);
+	dat = fopen(path, "w");
+	if (!dat)
+		return -errno;
+	fprintf(gp, "plot ");
+	for (unsigned r = 0; r < t->nrows; r++) {
+		bool dup = false;
+
+		series_key(&t->rows[r], ax, key, sizeof(key));
+		for (unsigned s = 0; s < nseen; s++)
+			dup |= strcmp(seen[s], key) == 0;
+		if (dup || nseen == 64)
+			continue;
+		snprintf(seen[nseen++], sizeof(seen[0]), "%s", key);
+		fprintf(dat, "# %s\n", key);
+		for (unsigned q = r; q < t->nrows; q++) {
+			const struct report_row *row = &t->rows[q];
+			const struct summary *v = &row->val[c];
+			char k2[128];
+
+			series_key(row, ax, k2, sizeof(k2));
+			if (strcmp(k2, key) || !summary_valid(v))
+				continue;
+			fprintf(dat, "%llu %g %g %g\n",
+				(unsigned long long)(ax == AXIS_QD ?
+					row->queue_depth : row->block_size),
+				v->med, v->min, v->max);
+		}
+		fprintf(dat, "\n\n");
+		fprintf(gp, "%s'%s' index %u using 1:2:3:4 with yerrorlines "
+			    "title '%s'", idx ? ", \\\n     " : "", path, idx,
+			key);
+		idx++;
+	}
+	fprintf(gp, "\n");
+	fclose(dat);
+	return 0;
+}
+
+static int plot_bars(const char *dir, const struct report_table *t,
+		     FILE *gp)
+{
+	char path[1024];
+	FILE *dat;
+	unsigned ncol = 0;
+
+	snprintf(path, sizeof(path), "%s/%s-%s.dat", dir, t->mode, t->id);
+	dat = fopen(path, "w");
+	if (!dat)
+		return -errno;
+	fprintf(dat, "row");
+	for (unsigned c = 0; c < t->ncols; c++)
+		if (is_throughput(t->col[c].unit))
+			fprintf(dat, " %s", t->col[c].key);
+	fprintf(dat, "\n");
+	for (unsigned r = 0; r < t->nrows; r++) {
+		fprintf(dat, "\"%s %s\"", t->rows[r].name, t->rows[r].phase);
+		for (unsigned c = 0; c < t->ncols; c++) {
+			const struct summary *v = &t->rows[r].val[c];
+
+			if (!is_throughput(t->col[c].unit))
+				continue;
+			if (summary_valid(v))
+				fprintf(dat, " %g", v->med);
+			else
+				fprintf(dat, " 0");
+		}
+		fprintf(dat, "\n");
+	}
+	fclose(dat);
+	fprintf(gp, "set style data histogram\nset style histogram cluster gap 1\n"
+		    "set style fill solid 0.8 border -1\nset xtics rotate by -30\n"
+		    "set logscale y\nset key autotitle columnhead\nplot ");
+	for (unsigned c = 0; c < t->ncols; c++) {
+		if (!is_throughput(t->col[c].unit))
+			continue;
+		fprintf(gp, "%s'%s' using %u:xtic(1)", ncol ? ", " : "", path,
+			ncol + 2);
+		ncol++;
+	}
+	fprintf(gp, "\n");
+	return 0;
+}
+
+static int plot_table(const char *dir, const struct report_table *t)
+{
+	enum plot_axis ax = pick_axis(t);
+	char gpath[1024];
+	int ret = 0;
+	FILE *gp;
+
+	if (t->nrows == 0)
+		return 0;
+	for (unsigned c = 0; c < t->ncols && !ret; c++) {
+		if (!is_throughput(t->col[c].unit))
+			continue;
+		if (ax == AXIS_BARS && c > 0)
+			break; /* one bar chart holds every column */
+		snprintf(gpath, sizeof(gpath), "%s/%s-%s%s%s.gp", dir, t->mode,
+			 t->id, ax == AXIS_BARS ? "" : "-",
+			 ax == AXIS_BARS ? "" : t->col[c].key);
+		gp = fopen(gpath, "w");
+		if (!gp)
+			return -errno;
+		fprintf(gp, "set terminal png size 1000,640\n"
+			    "set output '%.*s.png'\nset title '%s: %s'\n"
+			    "set grid\nset key outside right\n",
+			(int)(strlen(gpath) - 3), gpath, t->mode, t->title);
+		if (ax == AXIS_BARS) {
+			fprintf(gp, "set ylabel '%s (log)'\n",
+				unit_label(t->col[c].unit));
+			ret = plot_bars(dir, t, gp);
+		} else {
+			fprintf(gp, "set ylabel '%s %s'\nset logscale x 2\n"
+				    "set xlabel '%s'\n", t->col[c].key,
+				unit_label(t->col[c].unit),
+				ax == AXIS_QD ? "queue depth" :
+						"block size (bytes)");
+			ret = plot_lines(dir, t, ax, c, gp);
+		}
+		if (fclose(gp) != 0 && !ret)
+			ret = -errno;
+		if (!ret)
+			ret = run_gnuplot(gpath);
+	}
+	return ret;
+}
+
+static int plot_dists(const char *dir)
+{
+	char gpath[1024], dpath[1024];
+	unsigned n = report_ndists();
+	FILE *gp;
+	int ret;
+
+	if (n == 0)
+		return 0;
+	snprintf(gpath, sizeof(gpath), "%s/latency.gp", dir);
+	gp = fopen(gpath, "w");
+	if (!gp)
+		return -errno;
+	fprintf(gp, "set terminal png size 1000,640\nset output '%s/latency.png'\n"
+		    "set title 'latency distributions (CDF)'\nset grid\n"
+		    "set logscale x\nset xlabel 'microseconds'\n"
+		    "set ylabel 'fraction of operations'\nset key bottom right\n"
+		    "plot ", dir);
+	for (unsigned i = 0; i < n; i++) {
+		struct report_dist *d = report_dist_at(i);
+		FILE *dat;
+
+		snprintf(dpath, sizeof(dpath), "%s/latency-%u.dat", dir, i);
+		dat = fopen(dpath, "w");
+		if (!dat) {
+			ret = -errno;
+			fclose(gp);
+			return ret;
+		}
+		(void)samples_pct(&d->s, 50); /* sorts */
+		for (size_t k = 0; k < d->s.n; k++)
+			fprintf(dat, "%g %g\n", d->s.v[k],
+				(double)(k + 1) / (double)d->s.n);
+		fclose(dat);
+		fprintf(gp, "%s'%s' using 1:2 with lines lw 2 title '%s'",
+			i ? ", \\\n     " : "", dpath, d->name);
+	}
+	fprintf(gp, "\n");
+	if (fclose(gp) != 0)
+		return -errno;
+	return run_gnuplot(gpath);
+}
+
+int plot_write(const char *dir)
+{
+	int ret;
+
+	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+		return -errno;
+	for (unsigned i = 0; i < report_ntables(); i++) {
+		ret = plot_table(dir, report_table_at(i));
+		if (ret < 0)
+			return ret;
+	}
+	return plot_dists(dir);
+}
