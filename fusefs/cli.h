@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * cli.h - the subcommands of the `pinfs` program.
+ *
+ * main.c holds the command table; each command lives in its own
+ * cmd_<name>.c and takes (argc, argv) with argv[0] the command name.
+ * Exit statuses: 0 success, 1 failure, 2 usage error (bad option,
+ * missing argument: nothing was done); fsck adds 8 "could not check".
+ */
+#ifndef PINFS_FUSEFS_CLI_H
+#define PINFS_FUSEFS_CLI_H
+
+#include <stdbool.h>
+
+enum cli_exit {
+	CLI_OK = 0,
+	CLI_FAIL = 1,
+	CLI_USAGE = 2,
+	CLI_FSCK_CANNOT = 8,
+};
+
+struct cli_cmd {
+	const char *name;
+	const char *args;    /* synopsis after the name */
+	const char *summary; /* one line for `pinfs --help` */
+	int (*run)(int argc, char **argv);
+};
+
+int cmd_mkfs(int argc, char **argv);
+int cmd_mount(int argc, char **argv);
+int cmd_fsck(int argc, char **argv);
+int cmd_extents(int argc, char **argv);
+
+/* argv[0] ends in "mount.fuse.pinfs": mount(8)'s calling convention. */
+int mount_helper_main(int argc, char **argv);
+
+/* True when ARG is "--help" or "-h". */
+bool cli_is_help(const char *arg);
+
+/* Print "pinfs CMD: MSG" to stderr and, if USAGE, a hint for --help. */
+__attribute__((format(printf, 2, 3)))
+void cli_err(const char *cmd, const char *fmt, ...);
+
+#endif /* PINFS_FUSEFS_CLI_H */

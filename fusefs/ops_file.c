@@ -1,0 +1,192 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * ops_file.c - open files: create, open, read, write, flush, release,
+ * fsync, lseek.
+ *
+ * Files open cached (not direct_io: a direct_io file cannot be mapped
+ * MAP_SHARED on libfuse 3.14) and without keep_cache, so each open
+ * starts from fresh pages; layout changes the kernel does not see itself
+ * are invalidated through fs_invalidate().  Each open gets a handle id
+ * (fi->fh) that the pin layer uses to tie leases to an open file.
+ */
+#include "ops.h"
+#include "ops_pending.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static void set_open_flags(struct fs *fs, struct fuse_file_info *fi)
+{
+	fi->fh = atomic_fetch_add(&fs->next_fh, 1);
+	fi->direct_io = 0;
+	fi->keep_cache = 0;
+}
+
+void ops_create(fuse_req_t req, fuse_ino_t parent, const char *name,
+		mode_t mode, struct fuse_file_info *fi)
+{
+	struct fs *fs = ops_fs(req);
+	struct store_cred cred = ops_cred(req);
+	struct fuse_entry_param e;
+	struct store_attr a;
+	int ret;
+
+	if (strlen(name) > STORE_NAME_MAX) {
+		ops_reply_err(req, -ENAMETOOLONG, "create");
+		return;
+	}
+	ret = store_mknod(fs->st, parent, name,
+			  S_IFREG | ops_umask(req, mode & 07777), 0, &cred, &a);
+	if (!ret)
+		ret = store_iget(fs->st, a.ino);
+	if (ret) {
+		ops_reply_err(req, ret, "create");
+		return;
+	}
+	memset(&e, 0, sizeof(e));
+	e.ino = a.ino;
+	e.generation = a.generation;
+	e.attr_timeout = OPS_ATTR_TIMEOUT;
+	e.entry_timeout = OPS_ENTRY_TIMEOUT;
+	ops_attr_to_stat(&a, &e.attr);
+	set_open_flags(fs, fi);
+	if (fuse_reply_create(req, &e, fi))
+		store_iput(fs->st, a.ino, 1);
+}
+
+void ops_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct fs *fs = ops_fs(req);
+	struct store_attr a;
+	int ret;
+
+	ret = store_getattr(fs->st, ino, &a);
+	if (!ret && S_ISDIR(a.mode))
+		ret = -EISDIR;
+	if (ret) {
+		ops_reply_err(req, ret, "open");
+		return;
+	}
+	set_open_flags(fs, fi);
+	fuse_reply_open(req, fi);
+}
+
+void ops_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+	      struct fuse_file_info *fi)
+{
+	char *buf;
+	ssize_t n;
+
+	if (off < 0) {
+		ops_reply_err(req, -EINVAL, "read");
+		return;
+	}
+	buf = malloc(size ? size : 1);
+	if (!buf) {
+		ops_reply_err(req, -ENOMEM, "read");
+		return;
+	}
+	n = store_read(ops_fs(req)->st, ino, buf, size, (uint64_t)off);
+	if (n < 0)
+		ops_reply_err(req, (int)n, "read");
+	else
+		fuse_reply_buf(req, buf, (size_t)n);
+	free(buf);
+}
+
+static int write_retry(struct pending_op *op)
+{
+	ssize_t n = store_write(op->fs->st, op->ino, op->data,
+				op->u.write.len, op->u.write.off);
+
+	if (n < 0)
+		return (int)n;
+	fuse_reply_write(op->req, (size_t)n);
+	return 0;
+}
+
+/* A write into a shared extent under a pin waits (copy-on-write). */
+static void park_write(fuse_req_t req, fuse_ino_t ino, const char *buf,
+		       size_t size, off_t off)
+{
+	struct pending_op *op = pending_new(req, ino, "write", write_retry);
+
+	if (op)
+		op->data = malloc(size ? size : 1);
+	if (!op || !op->data) {
+		free(op);
+		ops_reply_err(req, -ENOMEM, "write");
+		return;
+	}
+	memcpy(op->data, buf, size);
+	op->u.write.off = (uint64_t)off;
+	op->u.write.len = size;
+	pending_park(op);
+}
+
+void ops_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size,
+	       off_t off, struct fuse_file_info *fi)
+{
+	ssize_t n;
+
+	if (off < 0) {
+		ops_reply_err(req, -EINVAL, "write");
+		return;
+	}
+	n = store_write(ops_fs(req)->st, ino, buf, size, (uint64_t)off);
+	if (n == -EAGAIN)
+		park_write(req, ino, buf, size, off);
+	else if (n < 0)
+		ops_reply_err(req, (int)n, "write");
+	else
+		fuse_reply_write(req, (size_t)n);
+}
+
+void ops_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	fuse_reply_err(req, 0);
+}
+
+void ops_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct fs *fs = ops_fs(req);
+
+	if (fs->have_pin && fs->pin.release)
+		fs->pin.release(fs->pin.ctx, ino, fi->fh);
+	fuse_reply_err(req, 0);
+}
+
+void ops_fsync(fuse_req_t req, fuse_ino_t ino, int datasync,
+	       struct fuse_file_info *fi)
+{
+	int ret = store_fsync(ops_fs(req)->st, ino, datasync != 0);
+
+	if (ret)
+		ops_reply_err(req, ret, "fsync");
+	else
+		fuse_reply_err(req, 0);
+}
+
+void ops_lseek(fuse_req_t req, fuse_ino_t ino, off_t off, int whence,
+	       struct fuse_file_info *fi)
+{
+	uint64_t out;
+	int ret;
+
+	if (off < 0) {
+		ops_reply_err(req, -ENXIO, "lseek");
+		return;
+	}
+	if (whence != SEEK_DATA && whence != SEEK_HOLE) {
+		ops_reply_err(req, -EINVAL, "lseek");
+		return;
+	}
+	ret = store_seek(ops_fs(req)->st, ino, (uint64_t)off, whence, &out);
+	if (ret)
+		ops_reply_err(req, ret, "lseek");
+	else
+		fuse_reply_lseek(req, (off_t)out);
+}

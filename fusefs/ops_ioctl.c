@@ -1,0 +1,101 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * ops_ioctl.c - the ioctl dispatcher and its command table.
+ */
+#include "ops_ioctl.h"
+#include "log.h"
+
+#include "pinfs/ioctl.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const struct ioctl_cmd commands[] = {
+	{ PINFS_IOC_INFO, "info", IOCTL_DIR_OK, ioc_info },
+	{ PINFS_IOC_EXTENTS, "extents", 0, ioc_extents },
+};
+
+#define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+int ioctl_check_header(uint32_t version, uint32_t flags,
+		       const uint64_t *reserved, unsigned n)
+{
+	unsigned i;
+
+	if (version != PINFS_ABI_VERSION || flags)
+		return -EINVAL;
+	for (i = 0; i < n; i++)
+		if (reserved[i])
+			return -EINVAL;
+	return 0;
+}
+
+/* The command, or NULL with *err = -ENOTTY (unknown) / -EINVAL (a known
+ * command number with another size or direction). */
+static const struct ioctl_cmd *find_cmd(unsigned int cmd, int *err)
+{
+	size_t i;
+
+	for (i = 0; i < N_COMMANDS; i++)
+		if (commands[i].cmd == cmd)
+			return &commands[i];
+	*err = -ENOTTY;
+	for (i = 0; i < N_COMMANDS; i++)
+		if (_IOC_TYPE(commands[i].cmd) == _IOC_TYPE(cmd) &&
+		    _IOC_NR(commands[i].cmd) == _IOC_NR(cmd))
+			*err = -EINVAL;
+	return NULL;
+}
+
+static int check_sizes(unsigned int cmd, size_t in_bufsz, size_t out_bufsz)
+{
+	size_t size = _IOC_SIZE(cmd);
+	size_t want_in = (_IOC_DIR(cmd) & _IOC_WRITE) ? size : 0;
+	size_t want_out = (_IOC_DIR(cmd) & _IOC_READ) ? size : 0;
+
+	return in_bufsz == want_in && out_bufsz == want_out ? 0 : -EINVAL;
+}
+
+void ops_ioctl(fuse_req_t req, fuse_ino_t ino, unsigned int cmd, void *arg,
+	       struct fuse_file_info *fi, unsigned flags, const void *in_buf,
+	       size_t in_bufsz, size_t out_bufsz)
+{
+	struct ioctl_call c = {
+		.req = req, .fs = ops_fs(req), .ino = ino,
+		.fh = fi ? fi->fh : 0,
+		.is_dir = (flags & FUSE_IOCTL_DIR) != 0,
+		.compat = (flags & FUSE_IOCTL_COMPAT) != 0,
+		.size = _IOC_SIZE(cmd),
+	};
+	const struct ioctl_cmd *ic;
+	int ret = 0;
+
+	if (flags & FUSE_IOCTL_UNRESTRICTED) {
+		ops_reply_err(req, -EINVAL, "ioctl");
+		return;
+	}
+	ic = find_cmd(cmd, &ret);
+	if (ic)
+		ret = check_sizes(cmd, in_bufsz, out_bufsz);
+	if (!ret && c.is_dir && !(ic->flags & IOCTL_DIR_OK))
+		ret = -EISDIR;
+	if (!ret && in_bufsz && !in_buf)
+		ret = -EINVAL;
+	if (!ret && out_bufsz) {
+		c.out = calloc(1, out_bufsz);
+		if (!c.out)
+			ret = -ENOMEM;
+		else if (in_bufsz)
+			memcpy(c.out, in_buf, in_bufsz);
+	}
+	if (!ret) {
+		c.in = in_bufsz ? in_buf : NULL;
+		ret = ic->run(&c);
+	}
+	if (ret == 0)
+		fuse_reply_ioctl(req, 0, c.out, out_bufsz);
+	else if (ret != IOCTL_TAKEN)
+		ops_reply_err(req, ret, "ioctl");
+	free(c.out);
+}

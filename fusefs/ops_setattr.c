@@ -1,0 +1,160 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * ops_setattr.c - chmod, chown, truncate, utimes.
+ *
+ * The kernel (default_permissions) checks most of this already; we check
+ * the ownership rules again because the store trusts its caller:
+ * chmod and explicit times only by the owner or root, chown only by root
+ * (or the owner to itself), chgrp by the owner to a group it is in.  A
+ * non-root chmod of a file whose group the caller is not in clears
+ * S_ISGID.  Clearing only the set-id bits is allowed to anyone: the
+ * kernel does that on behalf of a writer that is not the owner.
+ * A shrinking truncate may wait on pins (see ops_pending.h).
+ */
+#include "ops.h"
+#include "ops_pending.h"
+
+#include <errno.h>
+
+struct setattr_req {
+	struct store_attr cur, in;
+	uint32_t valid;
+};
+
+static bool only_clears_setid(uint32_t oldm, uint32_t newm)
+{
+	uint32_t removed = (oldm & 07777) & ~(newm & 07777);
+
+	return (newm & 07777) == ((oldm & 07777) & ~removed) &&
+	       !(removed & ~(uint32_t)(S_ISUID | S_ISGID));
+}
+
+/* Decide what to change and check who may; -EPERM when not allowed. */
+static int build_setattr(fuse_req_t req, const struct stat *attr, int to_set,
+			 struct setattr_req *r)
+{
+	const struct fuse_ctx *ctx = fuse_req_ctx(req);
+	bool root = ctx->uid == 0, owner = ctx->uid == r->cur.uid;
+	gid_t gid = r->cur.gid;
+
+	r->in = r->cur;
+	r->valid = 0;
+	if (to_set & FUSE_SET_ATTR_UID) {
+		if (!root && !(owner && attr->st_uid == r->cur.uid))
+			return -EPERM;
+		r->in.uid = attr->st_uid;
+		r->valid |= STORE_SET_UID;
+	}
+	if (to_set & FUSE_SET_ATTR_GID) {
+		if (!root && !(owner && (attr->st_gid == r->cur.gid ||
+					 ops_in_group(req, attr->st_gid))))
+			return -EPERM;
+		gid = attr->st_gid;
+		r->in.gid = gid;
+		r->valid |= STORE_SET_GID;
+	}
+	if (to_set & FUSE_SET_ATTR_MODE) {
+		uint32_t mode = attr->st_mode & 07777;
+
+		if (!root && !owner && !only_clears_setid(r->cur.mode, mode))
+			return -EPERM;
+		if (!root && (mode & S_ISGID) && !ops_in_group(req, gid))
+			mode &= ~(uint32_t)S_ISGID;
+		r->in.mode = (r->cur.mode & S_IFMT) | mode;
+		r->valid |= STORE_SET_MODE;
+	}
+	if (to_set & FUSE_SET_ATTR_SIZE) {
+		if (S_ISDIR(r->cur.mode))
+			return -EISDIR;
+		if (!S_ISREG(r->cur.mode))
+			return -EINVAL;
+		if (attr->st_size < 0)
+			return -EINVAL;
+		r->in.size = (uint64_t)attr->st_size;
+		r->valid |= STORE_SET_SIZE;
+	}
+	if (to_set & (FUSE_SET_ATTR_ATIME | FUSE_SET_ATTR_MTIME)) {
+		bool explicit_time =
+			((to_set & FUSE_SET_ATTR_ATIME) &&
+			 !(to_set & FUSE_SET_ATTR_ATIME_NOW)) ||
+			((to_set & FUSE_SET_ATTR_MTIME) &&
+			 !(to_set & FUSE_SET_ATTR_MTIME_NOW));
+
+		/* "now" needs write access, which the kernel checked */
+		if (explicit_time && !root && !owner)
+			return -EPERM;
+	}
+	if (to_set & FUSE_SET_ATTR_ATIME) {
+		r->in.atime = attr->st_atim;
+		r->valid |= (to_set & FUSE_SET_ATTR_ATIME_NOW) ?
+				    STORE_SET_ATIME_NOW : STORE_SET_ATIME;
+	}
+	if (to_set & FUSE_SET_ATTR_MTIME) {
+		r->in.mtime = attr->st_mtim;
+		r->valid |= (to_set & FUSE_SET_ATTR_MTIME_NOW) ?
+				    STORE_SET_MTIME_NOW : STORE_SET_MTIME;
+	}
+	if (to_set & FUSE_SET_ATTR_CTIME) {
+		r->in.ctime = attr->st_ctim;
+		r->valid |= STORE_SET_CTIME;
+	}
+	return 0;
+}
+
+/* Run the store call; 0 after replying, else -errno (-EAGAIN: wait). */
+static int do_setattr(fuse_req_t req, uint64_t ino, uint64_t old_size,
+		      const struct store_attr *in, uint32_t valid)
+{
+	struct fs *fs = ops_fs(req);
+	struct store_attr out;
+	struct stat st;
+	int ret;
+
+	ret = store_setattr(fs->st, ino, in, valid, &out);
+	if (ret)
+		return ret;
+	if ((valid & STORE_SET_SIZE) && out.size < old_size)
+		fs_invalidate(fs, ino, out.size, 0);
+	ops_attr_to_stat(&out, &st);
+	fuse_reply_attr(req, &st, OPS_ATTR_TIMEOUT);
+	return 0;
+}
+
+static int setattr_retry(struct pending_op *op)
+{
+	struct store_attr cur;
+	int ret;
+
+	ret = store_getattr(op->fs->st, op->ino, &cur);
+	if (ret)
+		return ret;
+	return do_setattr(op->req, op->ino, cur.size, &op->u.setattr.in,
+			  op->u.setattr.valid);
+}
+
+void ops_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr,
+		 int to_set, struct fuse_file_info *fi)
+{
+	struct fs *fs = ops_fs(req);
+	struct setattr_req r;
+	struct pending_op *op;
+	int ret;
+
+	ret = store_getattr(fs->st, ino, &r.cur);
+	if (!ret)
+		ret = build_setattr(req, attr, to_set, &r);
+	if (!ret)
+		ret = do_setattr(req, ino, r.cur.size, &r.in, r.valid);
+	if (ret == -EAGAIN) {
+		op = pending_new(req, ino, "setattr", setattr_retry);
+		if (op) {
+			op->u.setattr.in = r.in;
+			op->u.setattr.valid = r.valid;
+			pending_park(op);
+			return;
+		}
+		ret = -ENOMEM;
+	}
+	if (ret)
+		ops_reply_err(req, ret, "setattr");
+}
