@@ -38,6 +38,13 @@ static enum plot_axis pick_axis(const struct report_table *t)
 		if (t->rows[r].queue_depth != t->rows[0].queue_depth)
 			qd = true;
 	}
+	/* a log axis needs every row on it */
+	for (unsigned r = 0; r < t->nrows; r++) {
+		if (t->rows[r].block_size == 0)
+			bs = false;
+		if (t->rows[r].queue_depth == 0)
+			qd = false;
+	}
 	if (qd)
 		return AXIS_QD;
 	return bs ? AXIS_BS : AXIS_BARS;
@@ -86,54 +93,77 @@ static bool is_throughput(enum report_unit u)
 	return u == UNIT_GBPS || u == UNIT_MBPS || u == UNIT_OPS;
 }
 
-/* Lines over block size or queue depth: one data block per series. */
-static int plot_lines(const char *dir, const struct report_table *t,
-		      enum plot_axis ax, unsigned c, FILE *gp)
+static bool col_has_data(const struct report_table *t, unsigned c)
 {
-	char key[128], seen[64][128], path[1024];
-	unsigned nseen = 0, idx = 0;
+	for (unsigned r = 0; r < t->nrows; r++)
+		if (summary_valid(&t->rows[r].val[c]))
+			return true;
+	return false;
+}
+
+/* Lines over block size or queue depth: one data block per series (row
+ * key and column); series without a single figure are left out.  Returns
+ * the number of series plotted, or -errno. */
+static int plot_lines(const char *dir, const struct report_table *t,
+		      enum plot_axis ax, FILE *gp)
+{
+	char key[128], path[1024];
+	unsigned idx = 0;
 	FILE *dat;
 
-	snprintf(path, sizeof(path), "%s/%s-%s-%s.dat", dir, t->mode, t->id,
-		 t->col[c].key);
+	snprintf(path, sizeof(path), "%s/%s-%s.dat", dir, t->mode, t->id);
 	dat = fopen(path, "w");
 	if (!dat)
 		return -errno;
-	fprintf(gp, "plot ");
-	for (unsigned r = 0; r < t->nrows; r++) {
-		bool dup = false;
-
-		series_key(&t->rows[r], ax, key, sizeof(key));
-		for (unsigned s = 0; s < nseen; s++)
-			dup |= strcmp(seen[s], key) == 0;
-		if (dup || nseen == 64)
+	for (unsigned c = 0; c < t->ncols; c++) {
+		if (!is_throughput(t->col[c].unit) || !col_has_data(t, c))
 			continue;
-		snprintf(seen[nseen++], sizeof(seen[0]), "%s", key);
-		fprintf(dat, "# %s\n", key);
-		for (unsigned q = r; q < t->nrows; q++) {
-			const struct report_row *row = &t->rows[q];
-			const struct summary *v = &row->val[c];
-			char k2[128];
+		for (unsigned r = 0; r < t->nrows; r++) {
+			bool dup = false, any = false;
 
-			series_key(row, ax, k2, sizeof(k2));
-			if (strcmp(k2, key) || !summary_valid(v))
+			series_key(&t->rows[r], ax, key, sizeof(key));
+			for (unsigned q = 0; q < r && !dup; q++) {
+				char k2[128];
+
+				series_key(&t->rows[q], ax, k2, sizeof(k2));
+				dup = strcmp(k2, key) == 0;
+			}
+			if (dup)
 				continue;
-			fprintf(dat, "%llu %g %g %g\n",
-				(unsigned long long)(ax == AXIS_QD ?
-					row->queue_depth : row->block_size),
-				v->med, v->min, v->max);
+			for (unsigned q = r; q < t->nrows; q++) {
+				const struct report_row *row = &t->rows[q];
+				const struct summary *v = &row->val[c];
+				char k2[128];
+
+				series_key(row, ax, k2, sizeof(k2));
+				if (strcmp(k2, key) || !summary_valid(v))
+					continue;
+				if (!any)
+					fprintf(dat, "# %s %s\n", t->col[c].key,
+						key);
+				any = true;
+				fprintf(dat, "%llu %g %g %g\n",
+					(unsigned long long)(ax == AXIS_QD ?
+						row->queue_depth :
+						row->block_size),
+					v->med, v->min, v->max);
+			}
+			if (!any)
+				continue;
+			fprintf(dat, "\n\n");
+			fprintf(gp, "%s'%s' index %u using 1:2:3:4 with "
+				    "yerrorlines title '%s %s'",
+				idx ? ", \\\n     " : "plot ", path, idx,
+				t->col[c].key, key);
+			idx++;
 		}
-		fprintf(dat, "\n\n");
-		fprintf(gp, "%s'%s' index %u using 1:2:3:4 with yerrorlines "
-			    "title '%s'", idx ? ", \\\n     " : "", path, idx,
-			key);
-		idx++;
 	}
 	fprintf(gp, "\n");
 	fclose(dat);
-	return 0;
+	return (int)idx;
 }
 
+/* One bar chart: a cluster per row, a bar per column with figures. */
 static int plot_bars(const char *dir, const struct report_table *t,
 		     FILE *gp)
 {
@@ -147,7 +177,7 @@ static int plot_bars(const char *dir, const struct report_table *t,
 		return -errno;
 	fprintf(dat, "row");
 	for (unsigned c = 0; c < t->ncols; c++)
-		if (is_throughput(t->col[c].unit))
+		if (is_throughput(t->col[c].unit) && col_has_data(t, c))
 			fprintf(dat, " %s", t->col[c].key);
 	fprintf(dat, "\n");
 	for (unsigned r = 0; r < t->nrows; r++) {
@@ -155,72 +185,71 @@ static int plot_bars(const char *dir, const struct report_table *t,
 		for (unsigned c = 0; c < t->ncols; c++) {
 			const struct summary *v = &t->rows[r].val[c];
 
-			if (!is_throughput(t->col[c].unit))
+			if (!is_throughput(t->col[c].unit) ||
+			    !col_has_data(t, c))
 				continue;
 			if (summary_valid(v))
 				fprintf(dat, " %g", v->med);
 			else
-				fprintf(dat, " 0");
+				fprintf(dat, " NaN");
 		}
 		fprintf(dat, "\n");
 	}
 	fclose(dat);
 	fprintf(gp, "set style data histogram\nset style histogram cluster gap 1\n"
 		    "set style fill solid 0.8 border -1\nset xtics rotate by -30\n"
-		    "set logscale y\nset key autotitle columnhead\nplot ");
+		    "set logscale y\nset key autotitle columnhead\n");
 	for (unsigned c = 0; c < t->ncols; c++) {
-		if (!is_throughput(t->col[c].unit))
+		if (!is_throughput(t->col[c].unit) || !col_has_data(t, c))
 			continue;
-		fprintf(gp, "%s'%s' using %u:xtic(1)", ncol ? ", " : "", path,
-			ncol + 2);
+		fprintf(gp, "%s'%s' using %u:xtic(1)", ncol ? ", " : "plot ",
+			path, ncol + 2);
 		ncol++;
 	}
 	fprintf(gp, "\n");
-	return 0;
+	return (int)ncol;
 }
 
 static int plot_table(const char *dir, const struct report_table *t)
 {
 	enum plot_axis ax = pick_axis(t);
+	enum report_unit unit = UNIT_GBPS;
 	char gpath[1024];
-	int ret = 0;
+	int ret;
 	FILE *gp;
 
 	if (t->nrows == 0)
 		return 0;
-	for (unsigned c = 0; c < t->ncols && !ret; c++) {
-		if (!is_throughput(t->col[c].unit))
-			continue;
-		if (ax == AXIS_BARS && c > 0)
-			break; /* one bar chart holds every column */
-		snprintf(gpath, sizeof(gpath), "%s/%s-%s%s%s.gp", dir, t->mode,
-			 t->id, ax == AXIS_BARS ? "" : "-",
-			 ax == AXIS_BARS ? "" : t->col[c].key);
-		gp = fopen(gpath, "w");
-		if (!gp)
-			return -errno;
-		fprintf(gp, "set terminal png size 1000,640\n"
-			    "set output '%.*s.png'\nset title '%s: %s'\n"
-			    "set grid\nset key outside right\n",
-			(int)(strlen(gpath) - 3), gpath, t->mode, t->title);
-		if (ax == AXIS_BARS) {
-			fprintf(gp, "set ylabel '%s (log)'\n",
-				unit_label(t->col[c].unit));
-			ret = plot_bars(dir, t, gp);
-		} else {
-			fprintf(gp, "set ylabel '%s %s'\nset logscale x 2\n"
-				    "set xlabel '%s'\n", t->col[c].key,
-				unit_label(t->col[c].unit),
-				ax == AXIS_QD ? "queue depth" :
-						"block size (bytes)");
-			ret = plot_lines(dir, t, ax, c, gp);
-		}
-		if (fclose(gp) != 0 && !ret)
-			ret = -errno;
-		if (!ret)
-			ret = run_gnuplot(gpath);
+	for (unsigned c = 0; c < t->ncols; c++)
+		if (is_throughput(t->col[c].unit))
+			unit = t->col[c].unit;
+	snprintf(gpath, sizeof(gpath), "%s/%s-%s.gp", dir, t->mode, t->id);
+	gp = fopen(gpath, "w");
+	if (!gp)
+		return -errno;
+	fprintf(gp, "set terminal png size 1000,640\n"
+		    "set output '%s/%s-%s.png'\nset title '%s: %s' noenhanced\n"
+		    "set grid\nset key outside right noenhanced\n",
+		dir, t->mode, t->id, t->mode, t->id);
+	if (ax == AXIS_BARS) {
+		fprintf(gp, "set ylabel '%s (log scale)'\n", unit_label(unit));
+		ret = plot_bars(dir, t, gp);
+	} else {
+		fprintf(gp, "set ylabel '%s'\nset logscale x 2\n"
+			    "set xlabel '%s'\nset format x '%%.0b%%B'\n", unit_label(unit),
+			ax == AXIS_QD ? "queue depth" : "block size (bytes)");
+		ret = plot_lines(dir, t, ax, gp);
 	}
-	return ret;
+	if (fclose(gp) != 0 && ret >= 0)
+		ret = -errno;
+	if (ret < 0)
+		return ret;
+	if (ret == 0) {
+		/* nothing measured in this table: no plot */
+		unlink(gpath);
+		return 0;
+	}
+	return run_gnuplot(gpath);
 }
 
 static int plot_dists(const char *dir)
@@ -237,7 +266,7 @@ static int plot_dists(const char *dir)
 	if (!gp)
 		return -errno;
 	fprintf(gp, "set terminal png size 1000,640\nset output '%s/latency.png'\n"
-		    "set title 'latency distributions (CDF)'\nset grid\n"
+		    "set title 'latency distributions (CDF)'\nset grid\nset key noenhanced\n"
 		    "set logscale x\nset xlabel 'microseconds'\n"
 		    "set ylabel 'fraction of operations'\nset key bottom right\n"
 		    "plot ", dir);
@@ -272,10 +301,14 @@ int plot_write(const char *dir)
 
 	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
 		return -errno;
+	int first = 0;
+
+	/* one plot that fails does not stop the others */
 	for (unsigned i = 0; i < report_ntables(); i++) {
 		ret = plot_table(dir, report_table_at(i));
-		if (ret < 0)
-			return ret;
+		if (ret < 0 && !first)
+			first = ret;
 	}
-	return plot_dists(dir);
+	ret = plot_dists(dir);
+	return first ? first : ret;
 }
