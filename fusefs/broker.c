@@ -5,6 +5,7 @@
 #include "broker.h"
 
 #include "../lib/client/broker_wire.h"
+#include "../lib/pin/trace.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -23,6 +24,15 @@
 #include <time.h>
 #include <unistd.h>
 
+struct trace_stream {
+	pthread_t thread;
+	int fd;
+	uint64_t cursor;
+	bool used;         /* thread started, not yet joined */
+	atomic_bool done;  /* thread finished: join it */
+	struct broker *b;
+};
+
 struct broker {
 	char *region_path;
 	broker_lookup_fn lookup;
@@ -33,6 +43,9 @@ struct broker {
 	atomic_uint_fast64_t granted;
 	atomic_uint_fast64_t refused;
 	char name[64]; /* "@pinfs-<pid>-<hex>" */
+	struct pin_trace *_Atomic trace;
+	atomic_bool stopping;
+	struct trace_stream streams[BROKER_TRACE_MAX]; /* broker thread */
 };
 
 static int64_t now_ms(void)
@@ -143,38 +156,184 @@ static bool same_process(pid_t peer, pid_t holder)
 	return tgid_of(holder) == peer;
 }
 
-/* Decide one request; returns the open region fd (>= 0) or -errno. */
-static int decide(struct broker *b, int fd)
+/* Decide a descriptor request; returns the open region fd or -errno. */
+static int decide_pin(struct broker *b, const struct broker_req *req,
+		      const struct ucred *cred)
 {
-	struct broker_req req;
-	struct ucred cred;
-	socklen_t clen = sizeof(cred);
 	pid_t holder_pid = 0;
 	uid_t holder_uid = (uid_t)-1;
 	bool write = false;
 	int r;
 
-	r = read_full(b, fd, &req, sizeof(req),
-		      now_ms() + BROKER_REQ_TIMEOUT_MS);
-	if (r < 0)
-		return r;
-	if (req.magic != BROKER_MAGIC || req.flags != 0 || req.pin_id == 0)
+	if (req->pin_id == 0)
 		return -EPROTO;
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) < 0)
-		return -errno;
-
-	r = b->lookup(b->arg, req.pin_id, &holder_pid, &holder_uid, &write);
+	r = b->lookup(b->arg, req->pin_id, &holder_pid, &holder_uid, &write);
 	if (r < 0)
 		return r;
 	if (r > 0)
 		return -EIO;
-	if (cred.uid != holder_uid || !same_process(cred.pid, holder_pid))
+	if (cred->uid != holder_uid || !same_process(cred->pid, holder_pid))
 		return -EPERM;
 
 	r = open(b->region_path, (write ? O_RDWR : O_RDONLY) | O_CLOEXEC);
 	if (r < 0)
 		return -EIO;
 	return r;
+}
+
+/* ---- trace streams --------------------------------------------------- */
+
+/* Send all of @buf within BROKER_TRACE_SEND_MS; 0 or -errno. */
+static int send_all(struct broker *b, int fd, const void *buf, size_t len)
+{
+	int64_t deadline = now_ms() + BROKER_TRACE_SEND_MS;
+	size_t sent = 0;
+
+	while (sent < len) {
+		ssize_t n = send(fd, (const char *)buf + sent, len - sent,
+				 MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (n > 0) {
+			sent += (size_t)n;
+			continue;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)
+			return -errno;
+		int64_t left = deadline - now_ms();
+		if (left <= 0 || atomic_load(&b->stopping))
+			return -ETIMEDOUT;
+		struct pollfd pfd = { .fd = fd, .events = POLLOUT };
+		if (poll(&pfd, 1, left > 200 ? 200 : (int)left) < 0 &&
+		    errno != EINTR)
+			return -errno;
+	}
+	return 0;
+}
+
+static bool peer_gone(int fd)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLRDHUP };
+
+	return poll(&pfd, 1, 0) == 1 &&
+	       (pfd.revents & (POLLRDHUP | POLLHUP | POLLERR));
+}
+
+static void *trace_thread(void *arg)
+{
+	struct trace_stream *ts = arg;
+	struct broker *b = ts->b;
+	struct pin_trace *tr = atomic_load(&b->trace);
+	struct pin_trace_event ev[64];
+	struct broker_trace_rec rec[64];
+	uint8_t ok = 0;
+
+	if (send_all(b, ts->fd, &ok, 1) < 0)
+		goto out;
+	while (!atomic_load(&b->stopping) && !peer_gone(ts->fd)) {
+		uint64_t lost = 0;
+		uint32_t n;
+
+		if (pin_trace_wait(tr, ts->cursor, 200) < 0)
+			continue;
+		n = pin_trace_read(tr, &ts->cursor, ev, 64, &lost);
+		for (uint32_t i = 0; i < n; i++) {
+			memset(&rec[i], 0, sizeof(rec[i]));
+			rec[i].seq = ev[i].seq;
+			rec[i].ts_ns = ev[i].ts_ns;
+			rec[i].type = ev[i].type;
+			rec[i].pid = ev[i].pid;
+			rec[i].pin_id = ev[i].pin_id;
+			rec[i].ino = ev[i].ino;
+			rec[i].off = ev[i].off;
+			rec[i].len = ev[i].len;
+			rec[i].arg = ev[i].arg;
+			rec[i].lost = i == 0 ? lost : 0;
+			snprintf(rec[i].name, sizeof(rec[i].name), "%s",
+				 pin_trace_name(ev[i].type));
+		}
+		if (n && send_all(b, ts->fd, rec, n * sizeof(rec[0])) < 0)
+			break;
+	}
+out:
+	close(ts->fd);
+	atomic_store(&ts->done, true);
+	return NULL;
+}
+
+/* Join finished streams; then, if @all, every stream (after stopping). */
+static void reap_streams(struct broker *b, bool all)
+{
+	for (int i = 0; i < BROKER_TRACE_MAX; i++) {
+		struct trace_stream *ts = &b->streams[i];
+
+		if (ts->used && (all || atomic_load(&ts->done))) {
+			pthread_join(ts->thread, NULL);
+			ts->used = false;
+		}
+	}
+}
+
+/* Start a stream on a copy of @fd; 0 or -errno (then the caller replies). */
+static int start_trace(struct broker *b, int fd, const struct broker_req *req,
+		       const struct ucred *cred)
+{
+	struct pin_trace *tr = atomic_load(&b->trace);
+	struct trace_stream *ts = NULL;
+
+	if (req->pin_id != BROKER_TRACE_FROM_NOW &&
+	    req->pin_id != BROKER_TRACE_FROM_OLDEST)
+		return -EPROTO;
+	if (cred->uid != 0 && cred->uid != geteuid())
+		return -EPERM;
+	if (!tr)
+		return -EOPNOTSUPP;
+	reap_streams(b, false);
+	for (int i = 0; i < BROKER_TRACE_MAX && !ts; i++)
+		if (!b->streams[i].used)
+			ts = &b->streams[i];
+	if (!ts)
+		return -EBUSY;
+	ts->fd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+	if (ts->fd < 0)
+		return -errno;
+	ts->b = b;
+	ts->cursor = req->pin_id == BROKER_TRACE_FROM_NOW ? pin_trace_head(tr)
+							  : 0;
+	atomic_store(&ts->done, false);
+	int r = pthread_create(&ts->thread, NULL, trace_thread, ts);
+	if (r) {
+		close(ts->fd);
+		return -r;
+	}
+	ts->used = true;
+	return 0;
+}
+
+/* ---- one connection ---------------------------------------------------- */
+
+/* Returns the region fd to send, 1 for a started stream, or -errno. */
+static int decide(struct broker *b, int fd)
+{
+	struct broker_req req;
+	struct ucred cred;
+	socklen_t clen = sizeof(cred);
+	int r;
+
+	r = read_full(b, fd, &req, sizeof(req),
+		      now_ms() + BROKER_REQ_TIMEOUT_MS);
+	if (r < 0)
+		return r;
+	if (req.magic != BROKER_MAGIC ||
+	    (req.flags & ~(uint32_t)BROKER_REQ_TRACE))
+		return -EPROTO;
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) < 0)
+		return -errno;
+	if (req.flags & BROKER_REQ_TRACE) {
+		r = start_trace(b, fd, &req, &cred);
+		return r < 0 ? r : -EINPROGRESS;
+	}
+	return decide_pin(b, &req, &cred);
 }
 
 static void serve(struct broker *b, int fd)
@@ -188,8 +347,8 @@ static void serve(struct broker *b, int fd)
 		close(r);
 		return;
 	}
-	if (r == -ECANCELED)
-		return;
+	if (r == -ECANCELED || r == -EINPROGRESS)
+		return; /* stopping, or the stream thread answers */
 	atomic_fetch_add(&b->refused, 1);
 	/* errno values fit a byte; anything odd becomes EPROTO. */
 	send_reply(fd, (uint8_t)(-r > 0 && -r < 256 ? -r : EPROTO), -1);
@@ -314,6 +473,11 @@ void broker_counts(const struct broker *b, uint64_t *granted,
 		*refused = atomic_load(&b->refused);
 }
 
+void broker_set_trace(struct broker *b, struct pin_trace *tr)
+{
+	atomic_store(&b->trace, tr);
+}
+
 void broker_stop(struct broker **bp)
 {
 	struct broker *b = bp ? *bp : NULL;
@@ -321,9 +485,11 @@ void broker_stop(struct broker **bp)
 
 	if (!b)
 		return;
+	atomic_store(&b->stopping, true);
 	while (write(b->stop_fd, &one, sizeof(one)) < 0 && errno == EINTR)
 		;
 	pthread_join(b->thread, NULL);
+	reap_streams(b, true); /* each notices `stopping` within 200 ms */
 	close(b->listen_fd);
 	close(b->stop_fd);
 	free(b->region_path);

@@ -19,7 +19,8 @@
  *
  * The broker runs one thread.  Connections are served one at a time, each
  * bounded by BROKER_REQ_TIMEOUT_MS; a malformed, short, late or refused
- * request gets a one-byte error reply and the connection is closed.
+ * request gets a one-byte error reply and the connection is closed.  A
+ * trace stream (broker_set_trace) gets a thread of its own.
  */
 #ifndef PINFS_BROKER_H
 #define PINFS_BROKER_H
@@ -53,6 +54,16 @@ const char *broker_name(const struct broker *b);
 /* Requests answered so far: granted and refused (for status and tests). */
 void broker_counts(const struct broker *b, uint64_t *granted,
 		   uint64_t *refused);
+
+struct pin_trace;
+
+/*
+ * Serve the trace ring @tr (lib/pin/trace.h; the daemon passes
+ * pin_table_trace()) to `pinfs trace` over the same socket: root and the
+ * daemon's uid only, at most BROKER_TRACE_MAX streams, one thread each.
+ * @tr must outlive the broker: call broker_stop() before deleting it.
+ */
+void broker_set_trace(struct broker *b, struct pin_trace *tr);
 
 /*
  * Stop the thread (it finishes or abandons the connection in hand at

@@ -75,7 +75,7 @@ static void pins_json_string(const char *s, size_t max)
 static int64_t pin_extent_count(int fd, uint64_t pin_id,
 				struct pinfs_extents *x)
 {
-	memset(x, 0, offsetof(struct pinfs_extents, ext));
+	memset(x, 0, sizeof(*x)); /* all of it: the kernel copies it in */
 	x->abi_version = PINFS_ABI_VERSION;
 	x->pin_id = pin_id;
 	if (ioctl(fd, PINFS_IOC_EXTENTS, x) < 0)
@@ -167,7 +167,7 @@ static int pins_list(const char *mnt, bool json)
 	}
 	now = mono_ns();
 	for (;;) {
-		memset(pins, 0, offsetof(struct pinfs_pins, pin));
+		memset(pins, 0, sizeof(*pins)); /* the kernel copies it all in */
 		pins->abi_version = PINFS_ABI_VERSION;
 		pins->first = first;
 		if (ioctl(fd, PINFS_IOC_PINS, pins) < 0) {

@@ -77,7 +77,7 @@ static int map_rest(struct pinfs_mapping *m, int region_fd, uint64_t first,
 	if (!x)
 		return -ENOMEM;
 	while (first < total) {
-		memset(x, 0, offsetof(struct pinfs_extents, ext));
+		memset(x, 0, sizeof(*x)); /* all of it: the kernel copies it in */
 		x->abi_version = PINFS_ABI_VERSION;
 		x->off = m->pin_off;
 		x->len = m->pin_len;

@@ -260,7 +260,7 @@ int pinfs_breaks_read(struct pinfs_file *f, struct pinfs_break_rec *recs,
 	if (!b)
 		return -ENOMEM;
 	do {
-		memset(b, 0, offsetof(struct pinfs_breaks, rec));
+		memset(b, 0, sizeof(*b)); /* all of it: the kernel copies it in */
 		b->abi_version = PINFS_ABI_VERSION;
 		b->first = got;
 		if (ioctl(f->fd, PINFS_IOC_BREAKS, b) < 0) {

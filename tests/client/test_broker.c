@@ -7,6 +7,7 @@
 #include "../../fusefs/broker.h"
 #include "../../lib/client/broker_client.h"
 #include "../../lib/client/broker_wire.h"
+#include "../../lib/pin/trace.h"
 
 #include <check.h>
 #include <errno.h>
@@ -520,6 +521,184 @@ START_TEST(parent_cannot_take_a_childs_pin)
 }
 END_TEST
 
+/* ---- trace streams ------------------------------------------------------ */
+
+static int trace_request(uint64_t from)
+{
+	struct broker_req req = { .magic = BROKER_MAGIC,
+				  .flags = BROKER_REQ_TRACE, .pin_id = from };
+	int fd = raw_connect();
+
+	ck_assert_int_eq(write(fd, &req, sizeof(req)), (int)sizeof(req));
+	return fd;
+}
+
+/* Read one record within @ms; false on timeout or EOF. */
+static bool read_rec(int fd, struct broker_trace_rec *rec, int ms)
+{
+	size_t have = 0;
+	int64_t end = now_ms() + ms;
+
+	while (have < sizeof(*rec)) {
+		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+		int64_t left = end - now_ms();
+
+		if (left <= 0 || poll(&pfd, 1, (int)left) != 1)
+			return false;
+		ssize_t n = read(fd, (char *)rec + have, sizeof(*rec) - have);
+		if (n <= 0)
+			return false;
+		have += (size_t)n;
+	}
+	return true;
+}
+
+START_TEST(trace_without_ring_is_eopnotsupp)
+{
+	int fd = trace_request(BROKER_TRACE_FROM_NOW);
+
+	ck_assert_int_eq(raw_reply(fd, TIMEOUT_MS), EOPNOTSUPP);
+	close(fd);
+}
+END_TEST
+
+START_TEST(trace_streams_old_and_new_events)
+{
+	struct pin_trace *tr = NULL;
+	struct broker_trace_rec rec;
+	int fd;
+
+	ck_assert_int_eq(pin_trace_new(&tr), 0);
+	pin_trace_emit(tr, PIN_TR_PIN, 5, 100, 0, 8192, 1234, 1);
+	pin_trace_emit(tr, PIN_TR_BREAK, 5, 100, 4096, 4096, 1234, SIGIO);
+	broker_set_trace(the_broker, tr);
+
+	fd = trace_request(BROKER_TRACE_FROM_OLDEST);
+	ck_assert_int_eq(raw_reply(fd, TIMEOUT_MS), 0);
+	ck_assert(read_rec(fd, &rec, TIMEOUT_MS));
+	ck_assert_str_eq(rec.name, "pin");
+	ck_assert_uint_eq(rec.seq, 0);
+	ck_assert_uint_eq(rec.pin_id, 5);
+	ck_assert_uint_eq(rec.ino, 100);
+	ck_assert_uint_eq(rec.len, 8192);
+	ck_assert_int_eq(rec.pid, 1234);
+	ck_assert_uint_eq(rec.type, PIN_TR_PIN);
+	ck_assert(read_rec(fd, &rec, TIMEOUT_MS));
+	ck_assert_str_eq(rec.name, "break");
+	ck_assert_int_eq(rec.arg, SIGIO);
+	ck_assert_uint_eq(rec.off, 4096);
+	/* Nothing more until something happens; then it streams. */
+	ck_assert(!read_rec(fd, &rec, 100));
+	pin_trace_emit(tr, PIN_TR_ACK, 5, 100, 0, 8192, 1234, 0);
+	ck_assert(read_rec(fd, &rec, TIMEOUT_MS));
+	ck_assert_str_eq(rec.name, "ack");
+	ck_assert_uint_eq(rec.seq, 2);
+
+	/* FROM_NOW skips what is kept. */
+	int fd2 = trace_request(BROKER_TRACE_FROM_NOW);
+	ck_assert_int_eq(raw_reply(fd2, TIMEOUT_MS), 0);
+	ck_assert(!read_rec(fd2, &rec, 100));
+	pin_trace_emit(tr, PIN_TR_RELEASE, 5, 100, 0, 8192, 1234, 0);
+	ck_assert(read_rec(fd2, &rec, TIMEOUT_MS));
+	ck_assert_str_eq(rec.name, "release");
+	ck_assert(read_rec(fd, &rec, TIMEOUT_MS));
+	ck_assert_str_eq(rec.name, "release");
+	close(fd);
+	close(fd2);
+
+	/* Closed streams free their slots: more than BROKER_TRACE_MAX
+	 * streams one after the other all work. */
+	for (int i = 0; i < BROKER_TRACE_MAX + 4; i++) {
+		int r = EBUSY;
+
+		/* A stream notices its peer left within 200 ms. */
+		for (int tries = 0; tries < 100 && r == EBUSY; tries++) {
+			fd = trace_request(BROKER_TRACE_FROM_NOW);
+			r = raw_reply(fd, TIMEOUT_MS);
+			close(fd);
+			if (r == EBUSY)
+				usleep(50 * 1000);
+		}
+		ck_assert_int_eq(r, 0);
+	}
+	broker_stop(&the_broker);
+	pin_trace_delete(&tr);
+}
+END_TEST
+
+START_TEST(trace_limits_and_bad_requests)
+{
+	struct pin_trace *tr = NULL;
+	int fds[BROKER_TRACE_MAX], fd;
+
+	ck_assert_int_eq(pin_trace_new(&tr), 0);
+	broker_set_trace(the_broker, tr);
+	for (int i = 0; i < BROKER_TRACE_MAX; i++) {
+		fds[i] = trace_request(BROKER_TRACE_FROM_NOW);
+		ck_assert_int_eq(raw_reply(fds[i], TIMEOUT_MS), 0);
+	}
+	fd = trace_request(BROKER_TRACE_FROM_NOW);
+	ck_assert_int_eq(raw_reply(fd, TIMEOUT_MS), EBUSY);
+	close(fd);
+	fd = trace_request(7);
+	ck_assert_int_eq(raw_reply(fd, TIMEOUT_MS), EPROTO);
+	close(fd);
+	expect_still_serving();
+
+	/* Stopping with live streams is prompt and joins them. */
+	int64_t t0 = now_ms();
+	broker_stop(&the_broker);
+	ck_assert_int_lt(now_ms() - t0, 1500);
+	for (int i = 0; i < BROKER_TRACE_MAX; i++) {
+		struct broker_trace_rec rec;
+
+		ck_assert(!read_rec(fds[i], &rec, 500)); /* EOF */
+		close(fds[i]);
+	}
+	pin_trace_delete(&tr);
+}
+END_TEST
+
+static int child_trace(int go_fd)
+{
+	char go;
+
+	if (setuid(65534) != 0 || read(go_fd, &go, 1) != 1)
+		return 99;
+	int fd = trace_request(BROKER_TRACE_FROM_NOW);
+	int r = raw_reply(fd, TIMEOUT_MS);
+	close(fd);
+	return r;
+}
+
+START_TEST(trace_needs_root_or_owner)
+{
+	struct pin_trace *tr = NULL;
+	int go[2], st;
+	pid_t pid;
+
+	if (geteuid() != 0)
+		return; /* the broker's own uid is always allowed */
+	ck_assert_int_eq(pin_trace_new(&tr), 0);
+	broker_set_trace(the_broker, tr);
+	ck_assert_int_eq(pipe2(go, O_CLOEXEC), 0);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		alarm(10);
+		_exit(child_trace(go[0]));
+	}
+	ck_assert_int_eq(write(go[1], "g", 1), 1);
+	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+	ck_assert(WIFEXITED(st));
+	ck_assert_int_eq(WEXITSTATUS(st), EPERM);
+	close(go[0]);
+	close(go[1]);
+	broker_stop(&the_broker);
+	pin_trace_delete(&tr);
+}
+END_TEST
+
 static Suite *broker_suite(void)
 {
 	Suite *s = suite_create("broker");
@@ -552,6 +731,10 @@ static Suite *broker_suite(void)
 	ADD(child_holder_gets_descriptor);
 	ADD(child_with_other_uid);
 	ADD(parent_cannot_take_a_childs_pin);
+	ADD(trace_without_ring_is_eopnotsupp);
+	ADD(trace_streams_old_and_new_events);
+	ADD(trace_limits_and_bad_requests);
+	ADD(trace_needs_root_or_owner);
 #undef ADD
 	return s;
 }

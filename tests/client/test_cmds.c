@@ -106,6 +106,23 @@ START_TEST(pins_usage_and_refusals)
 }
 END_TEST
 
+START_TEST(trace_usage_and_refusals)
+{
+	ck_assert_int_eq(RUN(cmd_trace, "trace"), CLI_USAGE);
+	ck_assert_int_eq(RUN(cmd_trace, "trace", "/a", "/b"), CLI_USAGE);
+	ck_assert_int_eq(RUN(cmd_trace, "trace", "--count", "0", "/"),
+			 CLI_USAGE);
+	ck_assert_int_eq(RUN(cmd_trace, "trace", "--count", "x", "/"),
+			 CLI_USAGE);
+	ck_assert_int_eq(RUN(cmd_trace, "trace", "--for", "-1", "/"),
+			 CLI_USAGE);
+	ck_assert_int_eq(RUN(cmd_trace, "trace", "--bogus", "/"), CLI_USAGE);
+	ck_assert_int_eq(RUN(cmd_trace, "trace", "--help"), CLI_OK);
+	ck_assert_int_eq(RUN(cmd_trace, "trace", "/nonexistent"), CLI_FAIL);
+	ck_assert_int_eq(RUN(cmd_trace, "trace", "/dev/shm"), CLI_FAIL);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("cmds");
@@ -117,6 +134,7 @@ int main(void)
 	tcase_add_test(tc, hold_usage_errors);
 	tcase_add_test(tc, hold_refuses_files_off_pinfs);
 	tcase_add_test(tc, pins_usage_and_refusals);
+	tcase_add_test(tc, trace_usage_and_refusals);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
