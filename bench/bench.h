@@ -38,6 +38,7 @@ struct bench_opts {
 	const char *pinfs_bin; /* the pinfs program; NULL: search */
 	const char *plot_dir;  /* NULL: no plots */
 	const char *workdir;   /* where temporary mounts go */
+	const char *granularity; /* forced libpmem2 granularity, or NULL */
 	uint64_t size;         /* working-set bytes */
 	double duration;       /* seconds per measurement */
 	unsigned repeat;       /* runs per measurement (median, min, max) */

@@ -39,7 +39,7 @@ static void usage(FILE *f)
 "                     device (default: a file in /dev/shm)\n"
 "  --size SIZE        working set in bytes, K/M/G suffixes (default 256M,\n"
 "                     quick 64M)\n"
-"  --duration SEC     seconds per measurement (default 2, quick 0.25)\n"
+"  --duration SEC     seconds per measurement (default 1, quick 0.25)\n"
 "  --iterations N     latency samples per run (default 2000, quick 200)\n"
 "  --threads LIST     thread counts, e.g. 1,2 (default 1,2)\n"
 "  --sizes LIST       block sizes for pinned, e.g. 4K,64K,2M\n"
@@ -51,6 +51,10 @@ static void usage(FILE *f)
 "  --pinfs-bin PATH   the pinfs program (default: $PINFS_BIN, the build tree,\n"
 "                     then PATH)\n"
 "  --workdir DIR      where temporary mounts and files go (default /dev/shm)\n"
+"  --granularity G    force libpmem2's store granularity for the bench's\n"
+"                     mappings: page (msync per persist; what a file on\n"
+"                     tmpfs gets), cache-line (clwb+sfence, emulates pmem)\n"
+"                     or byte (default: what libpmem2 detects)\n"
 "  --no-cpu-pin       do not pin threads to CPUs\n"
 "  --no-mount         skip what needs a FUSE mount (pinfs, passthrough_ll)\n"
 "  -h, --help         this text\n"
@@ -126,7 +130,7 @@ enum {
 	OPT_JSON = 256, OPT_CSV, OPT_QUICK, OPT_REGION, OPT_SIZE,
 	OPT_DURATION, OPT_THREADS, OPT_SIZES, OPT_QD, OPT_HOLDERS,
 	OPT_REPEAT, OPT_PLOT, OPT_PINFS_BIN, OPT_WORKDIR, OPT_NO_PIN,
-	OPT_ITER, OPT_NO_MOUNT,
+	OPT_ITER, OPT_NO_MOUNT, OPT_GRAN,
 };
 
 static const struct option long_opts[] = {
@@ -147,6 +151,7 @@ static const struct option long_opts[] = {
 	{ "workdir", required_argument, NULL, OPT_WORKDIR },
 	{ "no-cpu-pin", no_argument, NULL, OPT_NO_PIN },
 	{ "no-mount", no_argument, NULL, OPT_NO_MOUNT },
+	{ "granularity", required_argument, NULL, OPT_GRAN },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -247,6 +252,13 @@ static int parse_opts(int argc, char **argv, struct bench_opts *o,
 		case OPT_NO_MOUNT:
 			o->no_mount = true;
 			break;
+		case OPT_GRAN:
+			if (strcmp(optarg, "page") && strcmp(optarg, "cache-line") &&
+			    strcmp(optarg, "byte"))
+				return bad("--granularity (page, cache-line, byte)",
+					   optarg);
+			o->granularity = optarg;
+			break;
 		case 'h':
 			usage(stdout);
 			exit(0);
@@ -273,7 +285,7 @@ static void apply_defaults(struct bench_opts *o, const struct given *g)
 	if (!g->size)
 		o->size = o->quick ? 64ull << 20 : 256ull << 20;
 	if (!g->duration)
-		o->duration = o->quick ? 0.25 : 2.0;
+		o->duration = o->quick ? 0.25 : 1.0;
 	if (!g->repeat)
 		o->repeat = o->quick ? 1 : 3;
 	if (!g->iter)

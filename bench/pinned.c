@@ -283,12 +283,15 @@ out:
 static int cpu_rows(struct pinned_ctx *c, struct pinned_target *pt)
 {
 	const struct bench_opts *o = c->o;
-	struct report_table *t = report_table_new("pinned", "cpu",
-		"libpmem2 memcpy + persist into the target (goal: ratio >= 0.95)",
-		3, pin_cols);
 	size_t big = (size_t)o->sizes.v[o->sizes.n - 1];
+	struct report_table *t;
+	char title[128];
 	int ret = 0;
 
+	snprintf(title, sizeof(title), "libpmem2 memcpy + persist into the "
+		 "target, %s granularity (goal: ratio >= 0.95)",
+		 region_granularity(c->raw));
+	t = report_table_new("pinned", "cpu", title, 3, pin_cols);
 	if (!t)
 		return -ENOMEM;
 	for (unsigned ti = 0; ti < o->threads.n && !ret; ti++) {
@@ -346,6 +349,10 @@ int bench_pinned(const struct bench_opts *o)
 		return -ENOMEM;
 	c->o = o;
 	mount_clear(&c->mnt);
+	if (o->granularity && region_force_granularity(o->granularity) < 0) {
+		free(c);
+		return -EINVAL;
+	}
 	progress("pinned: mapping the raw region");
 	ret = open_raw(c);
 	if (ret)

@@ -142,6 +142,21 @@ struct region_copy_fn region_copy_fn(const struct region *r,
 	return f;
 }
 
+int region_force_granularity(const char *g)
+{
+	const char *v;
+
+	if (strcmp(g, "page") == 0)
+		v = "PAGE";
+	else if (strcmp(g, "cache-line") == 0)
+		v = "CACHE_LINE";
+	else if (strcmp(g, "byte") == 0)
+		v = "BYTE";
+	else
+		return -EINVAL;
+	return setenv("PMEM2_FORCE_GRANULARITY", v, 1) < 0 ? -errno : 0;
+}
+
 const char *region_granularity(const struct region *r)
 {
 	switch (r->gran) {

@@ -54,6 +54,11 @@ struct region_copy_fn region_copy_fn(const struct region *r,
 				     enum region_copy k);
 /* "page", "cache line" or "byte": what libpmem2 chose. */
 const char *region_granularity(const struct region *r);
+/* Make libpmem2 use granularity g ("page", "cache-line", "byte") for
+ * every later mapping, whatever the medium offers
+ * (PMEM2_FORCE_GRANULARITY): 0 or -EINVAL. */
+int region_force_granularity(const char *g);
+
 /* True when path names a character device (devdax). */
 bool region_is_devdax(const char *path);
 
