@@ -1,0 +1,389 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * fsck.c - check every structure of a region, and repair what can be
+ * repaired: refcounts (leaked or miscounted blocks), link counts, ".."
+ * pointers, entries pointing at free inodes, backup superblock, pin
+ * registry slots, and orphans (reclaimed).  Orphans (nlink 0, kept for a
+ * pin) are a legal state: they are mentioned ("note:") but not counted.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store_int.h"
+
+struct fsck {
+	struct store *st;
+	store_fsck_report_fn fn;
+	void *arg;
+	bool repair;
+	int problems;
+	uint32_t *refs;     /* computed references per data block */
+	uint32_t *links;    /* directory entries per inode */
+	uint32_t *subdirs;  /* subdirectories per directory */
+	uint64_t *listed_in;/* directory listing each directory */
+	uint8_t *bad;       /* inode could not be loaded */
+};
+
+static void say(struct fsck *f, bool problem, const char *fmt, ...)
+{
+	char line[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	if (problem)
+		f->problems++;
+	if (f->fn)
+		f->fn(f->arg, line);
+}
+
+/* ---- superblocks, before the store is opened ---- */
+
+static int fsck_superblocks(struct fsck *f, const char *path)
+{
+	struct region *rg;
+	struct sb_info a, b;
+	const char *why = "", *whyb = "";
+	uint8_t *base;
+	int err, ea, eb;
+
+	err = region_open(path, f->repair ? 0 : REGION_READONLY, 0, &rg, &why);
+	if (err) {
+		say(f, false, "cannot open region: %s", why);
+		return err;
+	}
+	base = region_base(rg);
+	if (region_size(rg) < STORE_MIN_REGION_SIZE) {
+		say(f, false, "region is smaller than the pinfs minimum (16 MiB)");
+		region_close(&rg);
+		return -EUCLEAN;
+	}
+	ea = sb_decode(base, region_size(rg), &a, &why);
+	eb = sb_decode(base + BLK, region_size(rg), &b, &whyb);
+	if (ea && eb) {
+		say(f, false, "primary superblock: %s; backup: %s", why, whyb);
+		region_close(&rg);
+		return -EUCLEAN;
+	}
+	if (ea) {
+		say(f, true, "primary superblock is bad (%s); the backup is intact%s",
+		    why, f->repair ? ": restored from the backup" : "");
+		if (f->repair)
+			region_memcpy_persist(rg, base, base + BLK, BLK, 0);
+	} else if (eb || memcmp(base, base + BLK, BLK)) {
+		say(f, true, "backup superblock %s%s",
+		    eb ? "is bad" : "differs from the primary",
+		    f->repair ? ": rewritten from the primary" : "");
+		if (f->repair)
+			region_memcpy_persist(rg, base + BLK, base, BLK, 0);
+	}
+	if (!jrnl_is_clean(rg, ea ? b.journal_off : a.journal_off, &why))
+		say(f, false, "note: %s (replayed at open)", why);
+	region_close(&rg);
+	return ea && !f->repair ? -EUCLEAN : 0;
+}
+
+/* ---- inodes ---- */
+
+static void add_refs(struct fsck *f, uint64_t rblk, uint64_t n)
+{
+	for (uint64_t i = rblk - f->st->al.blk0; n--; i++)
+		f->refs[i]++;
+}
+
+static void check_xattr(struct fsck *f, struct minode *mi)
+{
+	const struct pfs_xhdr *h =
+		(const void *)(f->st->base + mi->xattr_blk * BLK);
+
+	if (ld64(h->magic) != PFS_XATTR_MAGIC || ld64(h->owner) != mi->ino ||
+	    ld32(h->used) > BLK - PFS_XATTR_HDR)
+		say(f, true, "inode %llu: xattr block %llu is corrupt",
+		    (unsigned long long)mi->ino,
+		    (unsigned long long)mi->xattr_blk);
+}
+
+static void check_entries(struct fsck *f, struct minode *d)
+{
+	struct store *st = f->st;
+	struct dindex *dx = d->dir;
+
+	for (uint32_t s = 0; s < dx->nslots; s++) {
+		struct dent *de = dx->slots[s];
+		struct minode *t;
+
+		if (!de)
+			continue;
+		if (!st->ibits[de->ino] || inode_get(st, de->ino, &t)) {
+			if (st->ibits[de->ino] && f->bad[de->ino])
+				continue;
+			say(f, true, "directory %llu: entry \"%s\" points to free inode %llu%s",
+			    (unsigned long long)d->ino, de->name,
+			    (unsigned long long)de->ino,
+			    f->repair ? ": entry removed" : "");
+			if (f->repair) {
+				tx_begin(st);
+				dir_remove(st, d, de);
+				tx_commit(st);
+			}
+			continue;
+		}
+		f->links[t->ino]++;
+		if (de->type != mode_to_dt(t->mode)) {
+			say(f, true, "directory %llu: entry \"%s\" has the wrong type%s",
+			    (unsigned long long)d->ino, de->name,
+			    f->repair ? ": fixed" : "");
+			if (f->repair) {
+				tx_begin(st);
+				dir_retarget(st, d, de, t->ino, mode_to_dt(t->mode));
+				tx_commit(st);
+			}
+		}
+		if (!S_ISDIR(t->mode))
+			continue;
+		f->subdirs[d->ino]++;
+		if (f->listed_in[t->ino]) {
+			say(f, true, "directory %llu is listed in two directories (%llu and %llu)",
+			    (unsigned long long)t->ino,
+			    (unsigned long long)f->listed_in[t->ino],
+			    (unsigned long long)d->ino);
+			continue;
+		}
+		f->listed_in[t->ino] = d->ino;
+		if (t->parent != d->ino) {
+			say(f, true, "directory %llu: \"..\" is %llu but it is listed in %llu%s",
+			    (unsigned long long)t->ino,
+			    (unsigned long long)t->parent,
+			    (unsigned long long)d->ino,
+			    f->repair ? ": fixed" : "");
+			if (f->repair) {
+				t->parent = d->ino;
+				tx_begin(st);
+				inode_log(st, t);
+				tx_commit(st);
+			}
+		}
+	}
+}
+
+static void fsck_inodes(struct fsck *f)
+{
+	struct store *st = f->st;
+
+	for (uint64_t ino = 1; ino < st->sb.inode_count; ino++) {
+		struct minode *mi;
+
+		if (!st->ibits[ino])
+			continue;
+		if (inode_get(st, ino, &mi)) {
+			f->bad[ino] = 1;
+			say(f, true, "inode %llu: %s", (unsigned long long)ino,
+			    st->why ? st->why : "cannot be read");
+			continue;
+		}
+		for (uint32_t i = 0; i < mi->next; i++)
+			add_refs(f, mi->ext[i].rblk, mi->ext[i].len);
+		for (uint32_t c = 0; c < mi->nchain; c++)
+			add_refs(f, mi->chain[c].rblk, 1);
+		if (mi->xattr_blk) {
+			add_refs(f, mi->xattr_blk, 1);
+			check_xattr(f, mi);
+		}
+	}
+	for (uint64_t ino = 1; ino < st->sb.inode_count; ino++) {
+		struct minode *mi;
+
+		if (st->ibits[ino] && !f->bad[ino] && !inode_get(st, ino, &mi) &&
+		    S_ISDIR(mi->mode) && mi->nlink)
+			check_entries(f, mi);
+	}
+}
+
+/* Is directory INO reachable from the root through listings? */
+static bool reachable(struct fsck *f, uint64_t ino)
+{
+	for (uint64_t hops = 0; hops < f->st->sb.inode_count; hops++) {
+		if (ino == STORE_ROOT_INO)
+			return true;
+		ino = f->listed_in[ino];
+		if (!ino)
+			return false;
+	}
+	return false;
+}
+
+static void fsck_links(struct fsck *f)
+{
+	struct store *st = f->st;
+
+	for (uint64_t ino = 1; ino < st->sb.inode_count; ino++) {
+		struct minode *mi;
+		uint32_t want;
+
+		if (!st->ibits[ino] || f->bad[ino] || inode_get(st, ino, &mi))
+			continue;
+		if (S_ISDIR(mi->mode)) {
+			bool listed = ino == STORE_ROOT_INO || f->listed_in[ino];
+
+			want = listed ? 2 + f->subdirs[ino] : 0;
+			if (listed && mi->nlink && !reachable(f, ino))
+				say(f, true, "directory %llu is not reachable from the root",
+				    (unsigned long long)ino);
+		} else {
+			want = f->links[ino];
+		}
+		if (mi->nlink == want)
+			continue;
+		if (!want && !mi->nlink)
+			continue;
+		say(f, true, "inode %llu: link count %u, but %u found%s",
+		    (unsigned long long)ino, mi->nlink, want,
+		    f->repair ? ": fixed" : "");
+		if (f->repair) {
+			mi->nlink = want;
+			tx_begin(st);
+			inode_log(st, mi);
+			tx_commit(st);
+		}
+	}
+}
+
+static void fsck_orphans(struct fsck *f)
+{
+	struct store *st = f->st;
+	int n;
+
+	for (size_t i = 0; i < st->norphans; i++)
+		say(f, false, "note: inode %llu is an orphan (nlink 0)%s",
+		    (unsigned long long)st->orphans[i],
+		    f->repair ? ": reclaimed" : ", reclaimed at mount");
+	if (f->repair && st->norphans) {
+		n = store_reclaim_orphans(st);
+		if (n < 0)
+			say(f, true, "cannot reclaim orphans (error %d)", n);
+	}
+}
+
+static void fsck_refcounts(struct fsck *f)
+{
+	struct store *st = f->st;
+	struct alloc *al = &st->al;
+	uint64_t i = 0, fixed = 0, quarantined = 0;
+
+	while (i < al->n) {
+		uint32_t rc = ld32(al->rc[i]), want = f->refs[i];
+		uint64_t j = i + 1;
+
+		if (rc == want) {
+			quarantined += !rc && al->held[i];
+			i++;
+			continue;
+		}
+		while (j < al->n && ld32(al->rc[j]) == rc && f->refs[j] == want)
+			j++;
+		if (!want)
+			say(f, true, "blocks %llu-%llu: refcount %u but no file uses them (leaked)%s",
+			    (unsigned long long)(al->blk0 + i),
+			    (unsigned long long)(al->blk0 + j - 1), rc,
+			    f->repair ? ": freed" : "");
+		else
+			say(f, true, "blocks %llu-%llu: refcount %u but %u references%s",
+			    (unsigned long long)(al->blk0 + i),
+			    (unsigned long long)(al->blk0 + j - 1), rc, want,
+			    f->repair ? ": fixed" : "");
+		if (f->repair) {
+			for (uint64_t k = i; k < j; k++) {
+				if (!fixed)
+					tx_begin(st);
+				alloc_set_rc(st, al->blk0 + k, f->refs[k]);
+				if (++fixed == TX_BLOCK_BUDGET) {
+					tx_commit(st);
+					fixed = 0;
+				}
+			}
+		}
+		i = j;
+	}
+	if (fixed)
+		tx_commit(st);
+	if (quarantined)
+		say(f, false, "note: %llu free blocks are held (quarantined)",
+		    (unsigned long long)quarantined);
+}
+
+static void fsck_preg(struct fsck *f)
+{
+	struct store *st = f->st;
+
+	for (uint32_t i = 0; i < st->sb.preg_slots; i++) {
+		const struct pfs_dpreg *p = (const void *)(st->base +
+			st->sb.preg_off + (uint64_t)i * sizeof(*p));
+
+		if (ld32(p->state) <= 1 && !p->pad0)
+			continue;
+		say(f, true, "pin registry slot %u is corrupt%s", i,
+		    f->repair ? ": cleared" : "");
+		if (f->repair) {
+			struct pfs_dpreg z;
+
+			memset(&z, 0, sizeof(z));
+			tx_begin(st);
+			tx_put(st, st->sb.preg_off + (uint64_t)i * sizeof(z),
+			       &z, sizeof(z));
+			tx_commit(st);
+		}
+	}
+}
+
+int store_fsck(const char *region, uint32_t flags, store_fsck_report_fn fn,
+	       void *arg)
+{
+	struct fsck f = { .fn = fn, .arg = arg };
+	const char *why = "";
+	uint64_t n;
+	int err;
+
+	if (!region || (flags & ~STORE_FSCK_REPAIR))
+		return -EINVAL;
+	f.repair = flags & STORE_FSCK_REPAIR;
+	err = fsck_superblocks(&f, region);
+	if (err)
+		return err;
+	err = store_open(region, STORE_OPEN_NO_RECLAIM |
+			 (f.repair ? 0 : STORE_OPEN_READONLY), &f.st, &why);
+	if (err) {
+		say(&f, false, "cannot open the filesystem: %s", why);
+		return err;
+	}
+	n = f.st->sb.inode_count;
+	f.refs = calloc(f.st->al.n, sizeof(*f.refs));
+	f.links = calloc(n, sizeof(*f.links));
+	f.subdirs = calloc(n, sizeof(*f.subdirs));
+	f.listed_in = calloc(n, sizeof(*f.listed_in));
+	f.bad = calloc(n, 1);
+	if (!f.refs || !f.links || !f.subdirs || !f.listed_in || !f.bad) {
+		err = -ENOMEM;
+		goto out;
+	}
+	fsck_inodes(&f);
+	fsck_links(&f);
+	fsck_orphans(&f);
+	fsck_refcounts(&f);
+	fsck_preg(&f);
+	if (f.st->broken) {
+		say(&f, true, "repair failed: the journal overflowed");
+		err = -EIO;
+	}
+out:
+	free(f.refs);
+	free(f.links);
+	free(f.subdirs);
+	free(f.listed_in);
+	free(f.bad);
+	store_close(&f.st);
+	return err ? err : f.problems;
+}

@@ -1,0 +1,187 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * hold.c - holds (quarantine) and the pin registry.
+ *
+ * The hold table records (pin id, region block, count) persistently; the
+ * allocator's per-block hold counts are rebuilt from it at open, so held
+ * blocks stay out of allocation across crashes.  The pin registry is an
+ * array of opaque 128-byte records written through the journal.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store_int.h"
+
+int holds_load(struct store *st, const char **why)
+{
+	size_t sz = (size_t)st->sb.hold_slots * sizeof(struct pfs_dhold);
+
+	st->holds = malloc(sz);
+	if (!st->holds) {
+		*why = "out of memory for the hold table";
+		return -ENOMEM;
+	}
+	memcpy(st->holds, st->base + st->sb.hold_off, sz);
+	for (uint32_t i = 0; i < st->sb.hold_slots; i++) {
+		uint64_t b = ld64(st->holds[i].rblk);
+		uint64_t n = ld64(st->holds[i].nblocks);
+
+		if (!n)
+			continue;
+		if (!alloc_in_data(&st->al, b, n)) {
+			*why = "hold table entry out of range";
+			return -EUCLEAN;
+		}
+		alloc_hold_inc(&st->al, b, n);
+		st->holds_used++;
+	}
+	return 0;
+}
+
+static void hold_log(struct store *st, uint32_t i)
+{
+	tx_put(st, st->sb.hold_off + i * sizeof(struct pfs_dhold),
+	       &st->holds[i], sizeof(struct pfs_dhold));
+}
+
+int store_hold(struct store *st, uint64_t pin_id, uint64_t region_off,
+	       uint64_t len)
+{
+	uint64_t b = region_off / BLK, n = len / BLK;
+	int err;
+
+	if (!len || region_off % BLK || len % BLK)
+		return -EINVAL;
+	st_wrlock(st);
+	err = st_writable(st);
+	if (err)
+		goto out;
+	if (!alloc_in_data(&st->al, b, n)) {
+		err = -EINVAL;
+		goto out;
+	}
+	err = -ENOSPC;
+	for (uint32_t i = 0; i < st->sb.hold_slots; i++) {
+		if (st->holds[i].nblocks)
+			continue;
+		tx_begin(st);
+		st->holds[i].pin_id = st64(pin_id);
+		st->holds[i].rblk = st64(b);
+		st->holds[i].nblocks = st64(n);
+		hold_log(st, i);
+		alloc_hold_inc(&st->al, b, n);
+		st->holds_used++;
+		err = tx_commit(st);
+		break;
+	}
+out:
+	st_unlock(st);
+	return err;
+}
+
+int store_release_holds(struct store *st, uint64_t pin_id)
+{
+	int err;
+
+	st_wrlock(st);
+	err = st_writable(st);
+	if (err)
+		goto out;
+	tx_begin(st);
+	for (uint32_t i = 0; i < st->sb.hold_slots; i++) {
+		struct pfs_dhold *h = &st->holds[i];
+
+		if (!h->nblocks || ld64(h->pin_id) != pin_id)
+			continue;
+		alloc_hold_dec(&st->al, ld64(h->rblk), ld64(h->nblocks));
+		memset(h, 0, sizeof(*h));
+		hold_log(st, i);
+		st->holds_used--;
+	}
+	err = tx_commit(st);
+out:
+	st_unlock(st);
+	return err;
+}
+
+bool store_block_held(struct store *st, uint64_t region_off)
+{
+	uint64_t b = region_off / BLK;
+	bool held;
+
+	st_rdlock(st);
+	held = alloc_in_data(&st->al, b, 1) && st->al.held[b - st->al.blk0];
+	st_unlock(st);
+	return held;
+}
+
+int store_for_each_hold(struct store *st,
+			int (*fn)(void *arg, uint64_t pin_id,
+				  uint64_t region_off, uint64_t len),
+			void *arg)
+{
+	int ret = 0;
+
+	st_rdlock(st);
+	for (uint32_t i = 0; i < st->sb.hold_slots && !ret; i++) {
+		const struct pfs_dhold *h = &st->holds[i];
+
+		if (h->nblocks)
+			ret = fn(arg, ld64(h->pin_id), ld64(h->rblk) * BLK,
+				 ld64(h->nblocks) * BLK);
+	}
+	st_unlock(st);
+	return ret;
+}
+
+/* ---- pin registry ---- */
+
+uint32_t store_preg_slots(struct store *st)
+{
+	return st->sb.preg_slots;
+}
+
+int store_preg_put(struct store *st, uint32_t slot, const void *rec)
+{
+	struct pfs_dpreg p;
+	int err;
+
+	if (slot >= st->sb.preg_slots)
+		return -EINVAL;
+	memset(&p, 0, sizeof(p));
+	if (rec) {
+		p.state = st32(1);
+		memcpy(p.rec, rec, sizeof(p.rec));
+	}
+	st_wrlock(st);
+	err = st_writable(st);
+	if (!err) {
+		tx_begin(st);
+		tx_put(st, st->sb.preg_off + (uint64_t)slot * sizeof(p), &p,
+		       sizeof(p));
+		err = tx_commit(st);
+	}
+	st_unlock(st);
+	return err;
+}
+
+int store_preg_get(struct store *st, uint32_t slot, void *rec)
+{
+	const struct pfs_dpreg *p;
+	int err = 0;
+
+	if (slot >= st->sb.preg_slots)
+		return -EINVAL;
+	st_rdlock(st);
+	p = (const void *)(st->base + st->sb.preg_off +
+			   (uint64_t)slot * sizeof(*p));
+	if (ld32(p->state) == 0)
+		err = -ENOENT;
+	else if (ld32(p->state) != 1)
+		err = -EUCLEAN;
+	else
+		memcpy(rec, p->rec, sizeof(p->rec));
+	st_unlock(st);
+	return err;
+}

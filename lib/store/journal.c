@@ -1,0 +1,256 @@
+/* SPDX-License-Identifier: MIT */
+/* journal.c - redo journal; the protocol is described in journal.h. */
+#include "journal.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "crc32c.h"
+#include "ondisk.h"
+
+struct jrnl {
+	struct region *rg;
+	uint8_t *base;
+	uint64_t off, len;    /* journal area in the region */
+	uint64_t seq;
+	uint8_t *buf;         /* records of the open transaction */
+	uint64_t used, cap;
+	uint32_t nrec;
+	bool active, poisoned;
+};
+
+#define JREC_ALIGN(n) (((n) + 7u) & ~(uint64_t)7u)
+
+static uint32_t jhdr_crc(const struct pfs_jhdr *h)
+{
+	return crc32c(0, h, offsetof(struct pfs_jhdr, hdr_crc));
+}
+
+static void jhdr_write(struct region *rg, struct pfs_jhdr *dst,
+		       uint64_t seq, uint32_t state, uint32_t nrec,
+		       uint64_t len, uint32_t rec_crc)
+{
+	struct pfs_jhdr h;
+
+	memset(&h, 0, sizeof(h));
+	h.magic = st64(PFS_JNL_MAGIC);
+	h.seq = st64(seq);
+	h.state = st32(state);
+	h.nrec = st32(nrec);
+	h.len = st64(len);
+	h.rec_crc = st32(rec_crc);
+	h.hdr_crc = st32(jhdr_crc(&h));
+	memcpy(dst, &h, sizeof(h));
+	region_persist(rg, dst, sizeof(h));
+}
+
+void jrnl_format(struct region *rg, uint64_t off, uint64_t len)
+{
+	(void)len;
+	jhdr_write(rg, (void *)((uint8_t *)region_base(rg) + off), 1,
+		   PFS_JNL_EMPTY, 0, 0, 0);
+}
+
+/* Walk the records of a committed transaction; 0 if all are sane. */
+static int jrnl_verify_records(const uint8_t *rec, uint64_t len,
+			       uint32_t nrec, uint64_t home_lo,
+			       uint64_t rsize)
+{
+	uint64_t pos = 0;
+
+	for (uint32_t i = 0; i < nrec; i++) {
+		const struct pfs_jrec *r = (const void *)(rec + pos);
+		uint64_t off, rlen;
+
+		if (pos + sizeof(*r) > len)
+			return -EUCLEAN;
+		off = ld64(r->off);
+		rlen = ld32(r->len);
+		if (off < home_lo || off > rsize || rlen > rsize - off)
+			return -EUCLEAN;
+		pos += sizeof(*r) + JREC_ALIGN(rlen);
+		if (pos > len)
+			return -EUCLEAN;
+	}
+	return pos == len ? 0 : -EUCLEAN;
+}
+
+static void jrnl_apply(struct region *rg, const uint8_t *rec, uint64_t len)
+{
+	uint8_t *base = region_base(rg);
+	uint64_t pos = 0;
+
+	while (pos < len) {
+		const struct pfs_jrec *r = (const void *)(rec + pos);
+		uint64_t rlen = ld32(r->len);
+
+		memcpy(base + ld64(r->off), rec + pos + sizeof(*r), rlen);
+		region_persist(rg, base + ld64(r->off), rlen);
+		pos += sizeof(*r) + JREC_ALIGN(rlen);
+	}
+}
+
+int jrnl_open(struct region *rg, uint64_t off, uint64_t len, uint64_t home_lo,
+	      struct jrnl **out, bool *replayed, const char **why)
+{
+	uint8_t *base = region_base(rg);
+	struct pfs_jhdr *h = (void *)(base + off);
+	struct jrnl *j;
+	uint64_t rlen;
+
+	if (replayed)
+		*replayed = false;
+	if (ld64(h->magic) != PFS_JNL_MAGIC) {
+		*why = "journal header has a bad magic number";
+		return -EUCLEAN;
+	}
+	j = calloc(1, sizeof(*j));
+	if (!j)
+		return -ENOMEM;
+	j->rg = rg;
+	j->base = base;
+	j->off = off;
+	j->len = len;
+	j->cap = len - PFS_BLOCK;
+	j->buf = malloc(j->cap);
+	if (!j->buf) {
+		free(j);
+		return -ENOMEM;
+	}
+	j->seq = ld64(h->seq);
+	rlen = ld64(h->len);
+	/* A header whose own CRC fails was torn while being written: its
+	 * transaction never reached the commit point, so it is dropped. */
+	if (ld32(h->hdr_crc) == jhdr_crc(h) &&
+	    ld32(h->state) == PFS_JNL_COMMITTED) {
+		const uint8_t *rec = base + off + PFS_BLOCK;
+
+		if (rlen > j->cap ||
+		    crc32c(0, rec, rlen) != ld32(h->rec_crc) ||
+		    jrnl_verify_records(rec, rlen, ld32(h->nrec), home_lo,
+					region_size(rg))) {
+			*why = "committed journal transaction is corrupt";
+			jrnl_close(&j);
+			return -EUCLEAN;
+		}
+		jrnl_apply(rg, rec, rlen);
+		if (replayed)
+			*replayed = true;
+		jhdr_write(rg, h, j->seq + 1, PFS_JNL_EMPTY, 0, 0, 0);
+		j->seq++;
+	} else if (ld32(h->hdr_crc) != jhdr_crc(h) ||
+		   ld32(h->state) != PFS_JNL_EMPTY) {
+		jhdr_write(rg, h, j->seq + 1, PFS_JNL_EMPTY, 0, 0, 0);
+		j->seq++;
+	}
+	*out = j;
+	return 0;
+}
+
+void jrnl_close(struct jrnl **jp)
+{
+	if (!*jp)
+		return;
+	free((*jp)->buf);
+	free(*jp);
+	*jp = NULL;
+}
+
+void jrnl_begin(struct jrnl *j)
+{
+	j->used = 0;
+	j->nrec = 0;
+	j->active = true;
+	j->poisoned = false;
+}
+
+int jrnl_put(struct jrnl *j, uint64_t off, const void *src, uint32_t len)
+{
+	uint64_t need = sizeof(struct pfs_jrec) + JREC_ALIGN(len);
+	struct pfs_jrec r;
+
+	if (j->used + need > j->cap) {
+		j->poisoned = true;
+		return -ENOSPC;
+	}
+	memset(&r, 0, sizeof(r));
+	r.off = st64(off);
+	r.len = st32(len);
+	memcpy(j->buf + j->used, &r, sizeof(r));
+	memcpy(j->buf + j->used + sizeof(r), src, len);
+	memset(j->buf + j->used + sizeof(r) + len, 0, JREC_ALIGN(len) - len);
+	j->used += need;
+	j->nrec++;
+	return 0;
+}
+
+uint64_t jrnl_room(const struct jrnl *j)
+{
+	return j->cap - j->used;
+}
+
+uint64_t jrnl_capacity(const struct jrnl *j)
+{
+	return j->cap;
+}
+
+int jrnl_commit(struct jrnl *j)
+{
+	struct pfs_jhdr *h = (void *)(j->base + j->off);
+	uint8_t *area = j->base + j->off + PFS_BLOCK;
+
+	j->active = false;
+	if (j->poisoned)
+		return -EIO;
+	if (!j->nrec)
+		return 0;
+	/* 1. records, persist */
+	region_memcpy_persist(j->rg, area, j->buf, j->used, 0);
+	/* 2. header: the commit point */
+	jhdr_write(j->rg, h, j->seq, PFS_JNL_COMMITTED, j->nrec, j->used,
+		   crc32c(0, j->buf, j->used));
+	/* 3. homes, each persisted */
+	jrnl_apply(j->rg, j->buf, j->used);
+	/* 4. empty again */
+	j->seq++;
+	jhdr_write(j->rg, h, j->seq, PFS_JNL_EMPTY, 0, 0, 0);
+	return 0;
+}
+
+void jrnl_abort(struct jrnl *j)
+{
+	j->active = false;
+	j->used = 0;
+	j->nrec = 0;
+}
+
+bool jrnl_active(const struct jrnl *j)
+{
+	return j->active;
+}
+
+uint64_t jrnl_seq(const struct jrnl *j)
+{
+	return j->seq;
+}
+
+bool jrnl_is_clean(struct region *rg, uint64_t off, const char **why)
+{
+	const struct pfs_jhdr *h =
+		(const void *)((uint8_t *)region_base(rg) + off);
+
+	if (ld64(h->magic) != PFS_JNL_MAGIC) {
+		*why = "journal header has a bad magic number";
+		return false;
+	}
+	if (ld32(h->hdr_crc) != jhdr_crc(h)) {
+		*why = "journal header checksum mismatch";
+		return false;
+	}
+	if (ld32(h->state) != PFS_JNL_EMPTY) {
+		*why = "journal holds a transaction that was not replayed";
+		return false;
+	}
+	return true;
+}

@@ -1,0 +1,190 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * region.c - the real region: libpmem2 map, persist, memcpy, memset.
+ * See region.h.  READONLY regions bypass pmem2 and map privately.
+ */
+#include "region.h"
+
+#include <errno.h>
+#include <libpmem2.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+struct region {
+	struct region_file rf;
+	uint8_t *base;
+	uint64_t size;
+	bool readonly;
+	struct pmem2_config *cfg;
+	struct pmem2_source *src;
+	struct pmem2_map *map;
+	pmem2_persist_fn persist;
+	pmem2_memcpy_fn memcpy_fn;
+	pmem2_memset_fn memset_fn;
+	const char *gran;
+};
+
+static _Atomic uint64_t persist_calls;
+
+static const char *gran_name(enum pmem2_granularity g)
+{
+	switch (g) {
+	case PMEM2_GRANULARITY_BYTE:
+		return "byte";
+	case PMEM2_GRANULARITY_CACHE_LINE:
+		return "cache-line";
+	default:
+		return "page";
+	}
+}
+
+static int region_map_pmem2(struct region *r, const char **why)
+{
+	size_t sz;
+
+	if (pmem2_config_new(&r->cfg)) {
+		*why = "pmem2_config_new failed";
+		return -ENOMEM;
+	}
+	if (pmem2_source_from_fd(&r->src, r->rf.fd)) {
+		*why = "pmem2 cannot use this region (pmem2_source_from_fd)";
+		return -EINVAL;
+	}
+	if (pmem2_source_size(r->src, &sz)) {
+		*why = "pmem2 cannot size this region";
+		return -EINVAL;
+	}
+	if (pmem2_config_set_required_store_granularity(
+		    r->cfg, PMEM2_GRANULARITY_PAGE)) {
+		*why = "pmem2 refused the store granularity";
+		return -EINVAL;
+	}
+	if (pmem2_map_new(&r->map, r->cfg, r->src)) {
+		*why = "pmem2 cannot map the region";
+		return -EINVAL;
+	}
+	r->base = pmem2_map_get_address(r->map);
+	r->size = pmem2_map_get_size(r->map);
+	r->persist = pmem2_get_persist_fn(r->map);
+	r->memcpy_fn = pmem2_get_memcpy_fn(r->map);
+	r->memset_fn = pmem2_get_memset_fn(r->map);
+	r->gran = gran_name(pmem2_map_get_store_granularity(r->map));
+	return 0;
+}
+
+int region_open(const char *path, uint32_t flags, uint64_t create_size,
+		struct region **out, const char **why)
+{
+	const char *dummy;
+	struct region *r;
+	int err;
+
+	if (!why)
+		why = &dummy;
+	r = calloc(1, sizeof(*r));
+	if (!r) {
+		*why = "out of memory";
+		return -ENOMEM;
+	}
+	err = region_file_open(path, flags, create_size, &r->rf, why);
+	if (err)
+		goto err_free;
+	r->readonly = flags & REGION_READONLY;
+	if (r->readonly && !r->rf.is_chr) {
+		r->size = r->rf.size;
+		r->base = region_map_private(r->rf.fd, r->size);
+		r->gran = "page";
+		if (!r->base) {
+			err = -errno;
+			*why = "cannot map region";
+			goto err_close;
+		}
+	} else {
+		err = region_map_pmem2(r, why);
+		if (err)
+			goto err_unmap;
+	}
+	*out = r;
+	return 0;
+
+err_unmap:
+	if (r->map)
+		pmem2_map_delete(&r->map);
+	if (r->src)
+		pmem2_source_delete(&r->src);
+	if (r->cfg)
+		pmem2_config_delete(&r->cfg);
+err_close:
+	close(r->rf.fd);
+err_free:
+	free(r);
+	return err;
+}
+
+void region_close(struct region **rp)
+{
+	struct region *r = *rp;
+
+	if (!r)
+		return;
+	if (r->map) {
+		pmem2_map_delete(&r->map);
+		pmem2_source_delete(&r->src);
+		pmem2_config_delete(&r->cfg);
+	} else if (r->base) {
+		munmap(r->base, r->size);
+	}
+	close(r->rf.fd);
+	free(r);
+	*rp = NULL;
+}
+
+void *region_base(struct region *r) { return r->base; }
+uint64_t region_size(const struct region *r) { return r->size; }
+int region_fd(const struct region *r) { return r->rf.fd; }
+bool region_is_devdax(const struct region *r) { return r->rf.is_chr; }
+bool region_is_readonly(const struct region *r) { return r->readonly; }
+const char *region_granularity(const struct region *r) { return r->gran; }
+
+void region_persist(struct region *r, const void *ptr, size_t len)
+{
+	atomic_fetch_add(&persist_calls, 1);
+	if (r->map && len)
+		r->persist(ptr, len);
+}
+
+void region_memcpy_persist(struct region *r, void *dst, const void *src,
+			   size_t len, unsigned flags)
+{
+	atomic_fetch_add(&persist_calls, 1);
+	if (!r->map) {
+		memcpy(dst, src, len);
+		return;
+	}
+	r->memcpy_fn(dst, src, len,
+		     (flags & REGION_NONTEMPORAL) ? PMEM2_F_MEM_NONTEMPORAL : 0);
+}
+
+void region_memset_persist(struct region *r, void *dst, int c, size_t len)
+{
+	atomic_fetch_add(&persist_calls, 1);
+	if (!r->map) {
+		memset(dst, c, len);
+		return;
+	}
+	r->memset_fn(dst, c, len, 0);
+}
+
+uint64_t region_persist_count(void)
+{
+	return atomic_load(&persist_calls);
+}
+
+int region_crash_at(uint64_t n)
+{
+	(void)n;
+	return -ENOTSUP;
+}

@@ -1,0 +1,81 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * region.h - the persistent-memory region: open, map, persist.
+ *
+ * The only module that knows libpmem2.  A region is a regular file
+ * (created at the requested size when missing) or a devdax character
+ * device, mapped whole.  Everything the store makes durable goes through
+ * region_persist / region_memcpy_persist / region_memset_persist.
+ *
+ * Two variants share this header, chosen by meson:
+ *  - region.c: the real thing (pmem2 map, persist, memcpy, memset);
+ *  - region_fi.c: crash injection.  The store works on a private copy;
+ *    only the persist calls copy their ranges into the file mapping, and
+ *    when PINFS_CRASH_AT=N (or region_crash_at()) names the Nth persist
+ *    call, that call _exit(PINFS_CRASH_EXIT) before copying: a power cut,
+ *    where whatever was not persisted is lost.
+ *
+ * A READONLY region is mapped privately (copy-on-write): the store may
+ * replay its journal in memory, and nothing reaches the file.
+ */
+#ifndef PINFS_REGION_H
+#define PINFS_REGION_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define PINFS_CRASH_EXIT 86
+
+enum region_open_flags {
+	REGION_CREATE = 1u << 0,   /* create a missing file at CREATE_SIZE;
+				      resize an existing file if nonzero */
+	REGION_READONLY = 1u << 1, /* private mapping, nothing written */
+};
+
+struct region;
+
+/*
+ * Open and map PATH.  -ENOENT for a missing file without REGION_CREATE,
+ * -EINVAL for a path that is neither a regular file nor a character
+ * device, -EUCLEAN for an empty one; *why gets a static one-line reason.
+ */
+int region_open(const char *path, uint32_t flags, uint64_t create_size,
+		struct region **out, const char **why);
+void region_close(struct region **r);
+
+void *region_base(struct region *r);
+uint64_t region_size(const struct region *r);
+int region_fd(const struct region *r);
+bool region_is_devdax(const struct region *r);
+bool region_is_readonly(const struct region *r);
+/* "page", "cache-line" or "byte": what a persist call makes durable. */
+const char *region_granularity(const struct region *r);
+
+/* Make [ptr, ptr+len) durable. */
+void region_persist(struct region *r, const void *ptr, size_t len);
+/* Copy / fill then persist, as one persist call (FLAGS: 0 or
+ * REGION_NONTEMPORAL). */
+#define REGION_NONTEMPORAL 1u
+void region_memcpy_persist(struct region *r, void *dst, const void *src,
+			   size_t len, unsigned flags);
+void region_memset_persist(struct region *r, void *dst, int c, size_t len);
+
+/* Persist calls made by this process so far (both variants count). */
+uint64_t region_persist_count(void);
+/* Crash-injection variant only: crash at the Nth persist call from now
+ * (0 disarms); the real variant returns -ENOTSUP. */
+int region_crash_at(uint64_t n);
+
+/* ---- shared helpers of the two variants (region_common.c) ---- */
+struct region_file {
+	int fd;
+	uint64_t size;
+	bool is_chr;
+};
+int region_file_open(const char *path, uint32_t flags, uint64_t create_size,
+		     struct region_file *rf, const char **why);
+/* mmap(MAP_PRIVATE) of the whole file for READONLY regions. */
+void *region_map_private(int fd, uint64_t size);
+
+#endif /* PINFS_REGION_H */

@@ -1,0 +1,76 @@
+/* SPDX-License-Identifier: MIT */
+/* region_common.c - opening a region file, shared by both variants. */
+#include "region.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+int region_file_open(const char *path, uint32_t flags, uint64_t create_size,
+		     struct region_file *rf, const char **why)
+{
+	bool ro = flags & REGION_READONLY;
+	int oflags = (ro ? O_RDONLY : O_RDWR) | O_CLOEXEC;
+	struct stat stb;
+	int fd, err;
+
+	if (!path || !*path) {
+		*why = "no region path given";
+		return -EINVAL;
+	}
+	fd = open(path, oflags);
+	if (fd < 0 && errno == ENOENT && (flags & REGION_CREATE) && !ro) {
+		if (!create_size) {
+			*why = "region file does not exist and no size given";
+			return -EINVAL;
+		}
+		fd = open(path, oflags | O_CREAT | O_EXCL, 0600);
+	}
+	if (fd < 0) {
+		err = -errno;
+		*why = err == -ENOENT ? "region does not exist"
+				       : "cannot open region";
+		return err;
+	}
+	if (fstat(fd, &stb) < 0) {
+		err = -errno;
+		*why = "cannot stat region";
+		goto err_close;
+	}
+	rf->is_chr = S_ISCHR(stb.st_mode);
+	if (!rf->is_chr && !S_ISREG(stb.st_mode)) {
+		err = -EINVAL;
+		*why = "region is neither a regular file nor a devdax device";
+		goto err_close;
+	}
+	if (!rf->is_chr && (flags & REGION_CREATE) && create_size &&
+	    (uint64_t)stb.st_size != create_size) {
+		if (ftruncate(fd, (off_t)create_size) < 0) {
+			err = -errno;
+			*why = "cannot size region file";
+			goto err_close;
+		}
+		stb.st_size = (off_t)create_size;
+	}
+	rf->fd = fd;
+	rf->size = rf->is_chr ? 0 : (uint64_t)stb.st_size;
+	if (!rf->is_chr && rf->size == 0) {
+		err = -EUCLEAN;
+		*why = "region file is empty";
+		goto err_close;
+	}
+	return 0;
+
+err_close:
+	close(fd);
+	return err;
+}
+
+void *region_map_private(int fd, uint64_t size)
+{
+	void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
+
+	return p == MAP_FAILED ? NULL : p;
+}
