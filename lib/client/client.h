@@ -51,6 +51,15 @@ void cl_file_put(struct pinfs_file *f);
 int cl_file_region_fd(struct pinfs_file *f, uint64_t pin_id, bool write,
 		      int *fd_out);
 
+/* mapping.c */
+/*
+ * Fill @m (file, pin_id, pin_off, pin_len, flags set) from the daemon's
+ * answer @p: reserve the span, fetch the region descriptor, map every
+ * extent (more pages through PINFS_IOC_EXTENTS).  0 or -errno, and then
+ * nothing stays mapped.
+ */
+int cl_mapping_build(struct pinfs_mapping *m, const struct pinfs_pin *p);
+
 /* notify.c */
 int cl_note_file_add(int efd);         /* slot or -1 when full */
 void cl_note_file_del(int slot);

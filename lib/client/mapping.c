@@ -101,11 +101,7 @@ static int map_rest(struct pinfs_mapping *m, int region_fd, uint64_t first,
 	return r;
 }
 
-/*
- * Fill @m (pin_off, pin_len, flags, pin_id set) from the daemon's answer
- * @p: reserve the span, fetch the region descriptor, map every extent.
- */
-static int build(struct pinfs_mapping *m, const struct pinfs_pin *p)
+int cl_mapping_build(struct pinfs_mapping *m, const struct pinfs_pin *p)
 {
 	bool write = m->flags & PINFS_PIN_WRITE;
 	uint64_t covered = 0, pg = page_size();
@@ -169,7 +165,7 @@ static int finish(struct pinfs_file *f, struct pinfs_mapping *m,
 	m->pin_id = p->pin_id;
 	m->flags = p->flags | (m->flags & PINFS_PIN_WRITE);
 	m->note_slot = cl_note_pin_add(m->pin_id, f->break_fd);
-	r = build(m, p);
+	r = cl_mapping_build(m, p);
 	if (r < 0) {
 		cl_note_pin_del(m->note_slot);
 		if (unpin_on_error)
