@@ -7,6 +7,7 @@
  * read as zeros), then each extent of the pin is mapped over its place
  * with MAP_SHARED | MAP_FIXED from the region descriptor.  A write pin
  * must be covered completely: a hole would turn stores into lost writes.
+ * The span is MADV_DONTFORK: children of the holder do not inherit it.
  */
 #include "client.h"
 
@@ -124,6 +125,10 @@ int cl_mapping_build(struct pinfs_mapping *m, const struct pinfs_pin *p)
 		r = map_rest(m, region_fd, p->count, p->total, &covered);
 	if (r == 0 && write && covered != m->pin_len)
 		r = -EIO;
+	/* A fork child is no holder: it must not keep access to blocks the
+	 * daemon may reuse once the holder unpins (as ibv_fork_init does). */
+	if (r == 0 && madvise(m->span, m->span_len, MADV_DONTFORK) < 0)
+		r = -errno;
 	if (r < 0)
 		goto err_unmap;
 	return 0;

@@ -213,6 +213,11 @@ START_TEST(read_pin_mapping_refuses_writes)
 				  PROT_READ | PROT_WRITE), -1);
 	ck_assert_int_eq(errno, EACCES);
 	ck_assert_int_eq(pinfs_sync(m, 0, 0), -EBADF);
+	/* The span is MADV_DONTFORK; let this child inherit it, to see the
+	 * store itself fault. */
+	ck_assert_int_eq(madvise((void *)((uintptr_t)pinfs_mapping_addr(m) &
+					  ~(uintptr_t)4095), 65536,
+				 MADV_DOFORK), 0);
 	pid_t pid = fork();
 	ck_assert_int_ge(pid, 0);
 	if (pid == 0) {

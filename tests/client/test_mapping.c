@@ -283,6 +283,32 @@ START_TEST(broker_refusal_is_returned)
 }
 END_TEST
 
+START_TEST(fork_child_does_not_inherit_the_mapping)
+{
+	struct pinfs_pin *p = answer(601, 0, BS);
+	struct pinfs_mapping m;
+	int st;
+
+	add_ext(p, 0, 50 * BS, BS, 0);
+	m = map_of(p, true);
+	ck_assert_int_eq(cl_mapping_build(&m, p), 0);
+	pid_t pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		alarm(5);
+		(void)*(volatile char *)m.span; /* not mapped here */
+		_exit(0);
+	}
+	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+	ck_assert(WIFSIGNALED(st));
+	ck_assert_int_eq(WTERMSIG(st), SIGSEGV);
+	/* The parent still has it. */
+	ck_assert_int_eq(((unsigned char *)m.span)[7], region_byte(50 * BS + 7));
+	munmap(m.span, m.span_len);
+	free(p);
+}
+END_TEST
+
 START_TEST(read_mapping_faults_on_store)
 {
 	struct pinfs_pin *p = answer(11, 0, BS);
@@ -292,10 +318,14 @@ START_TEST(read_mapping_faults_on_store)
 	add_ext(p, 0, 50 * BS, BS, 0);
 	m = map_of(p, false);
 	ck_assert_int_eq(cl_mapping_build(&m, p), 0);
+	/* Let the child inherit it, to see the protection itself fault. */
+	ck_assert_int_eq(madvise(m.span, m.span_len, MADV_DOFORK), 0);
 	pid_t pid = fork();
 	ck_assert_int_ge(pid, 0);
 	if (pid == 0) {
 		alarm(5);
+		ck_assert_int_eq(*(volatile unsigned char *)m.span,
+				 region_byte(50 * BS));
 		*(volatile char *)m.span = 1;
 		_exit(0);
 	}
@@ -330,6 +360,7 @@ int main(void)
 	ADD(malformed_answers_are_eio);
 	ADD(broker_refusal_is_returned);
 	ADD(read_mapping_faults_on_store);
+	ADD(fork_child_does_not_inherit_the_mapping);
 #undef ADD
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
