@@ -215,6 +215,8 @@ struct pin_policy *pin_policy_read_xattr(struct pin_table *pt, uint64_t ino);
 /* registry.c */
 int pin_registry_put(struct pin_table *pt, const struct pin *p);
 int pin_registry_clear(struct pin_table *pt, uint32_t slot);
+/* At creation: mark the registry's used slots, next_id past every id. */
+int pin_registry_scan(struct pin_table *pt);
 
 /* revoke.c */
 int pin_engine_start(struct pin_table *pt);

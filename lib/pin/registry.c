@@ -227,6 +227,40 @@ static int revive(struct pin_table *pt, const struct preg_rec *r,
 	return 0;
 }
 
+static int max_hold_id(void *arg, uint64_t pin_id, uint64_t region_off,
+		       uint64_t len)
+{
+	uint64_t *max = arg;
+
+	if (pin_id > *max)
+		*max = pin_id;
+	return 0;
+}
+
+int pin_registry_scan(struct pin_table *pt)
+{
+	struct preg_rec r;
+	uint64_t max = 0;
+	uint32_t slot;
+	int rc;
+
+	for (slot = 0; slot < pt->nslots; slot++) {
+		rc = store_preg_get(pt->st, slot, &r);
+		if (rc == -ENOENT)
+			continue;
+		if (rc)
+			return rc;
+		pt->slots[slot] = 1; /* until pin_recover says otherwise */
+		if (le64toh(r.pin_id) > max)
+			max = le64toh(r.pin_id);
+	}
+	rc = store_for_each_hold(pt->st, max_hold_id, &max);
+	if (rc)
+		return rc;
+	pt->next_id = max + 1;
+	return 0;
+}
+
 int pin_recover(struct pin_table *pt)
 {
 	struct idset kept = { 0 };
@@ -249,6 +283,7 @@ int pin_recover(struct pin_table *pt)
 			pin_trace_emit(pt->trace, PIN_TR_RECOVER, 0, 0, slot, 0,
 				       0, -EUCLEAN);
 			pin_registry_clear(pt, slot);
+			pt->slots[slot] = 0;
 			continue;
 		}
 		if (le64toh(r.pin_id) > max_id)
@@ -261,6 +296,9 @@ int pin_recover(struct pin_table *pt)
 			/* The holder (pid and start time) is gone. */
 			pin_registry_clear(pt, slot);
 			store_release_holds(pt->st, le64toh(r.pin_id));
+			pthread_mutex_lock(&pt->lock);
+			pt->slots[slot] = 0;
+			pthread_mutex_unlock(&pt->lock);
 			continue;
 		}
 		rc = revive(pt, &r, slot, fd);

@@ -65,6 +65,11 @@ int pin_table_new(struct store *st, const struct pin_options *o,
 		rc = -ENOMEM;
 		goto err_free;
 	}
+	rc = pin_registry_scan(pt);
+	if (rc) {
+		*why = "cannot read the pin registry";
+		goto err_slots;
+	}
 	rc = pin_trace_new(&pt->trace);
 	if (rc)
 		goto err_slots;

@@ -255,6 +255,17 @@ uint32_t fake_map(struct store *st, uint64_t ino, uint64_t fblk)
 	return r;
 }
 
+void fake_remount(struct store *st)
+{
+	uint32_t i;
+
+	pthread_mutex_lock(&st->lock);
+	st->gate = NULL;
+	for (i = 0; i < FAKE_INODES; i++)
+		st->ino[i].refs = 0;
+	pthread_mutex_unlock(&st->lock);
+}
+
 uint32_t fake_reclaims(struct store *st)
 {
 	return st->reclaims;

@@ -17,7 +17,7 @@
 
 #define FAKE_BLOCKS 4096u /* 16 MiB region */
 #define FAKE_INODES 64u
-#define FAKE_SLOTS 64u
+#define FAKE_SLOTS 512u
 
 struct store *fake_store_new(void);
 void fake_store_free(struct store *st);
@@ -37,6 +37,9 @@ uint32_t fake_held_blocks(struct store *st);
 uint32_t fake_free_blocks(struct store *st);
 /* Region block index of file block FBLK of INO (0 = hole, else idx+1). */
 uint32_t fake_map(struct store *st, uint64_t ino, uint64_t fblk);
+/* A daemon restart: in-memory references vanish (orphans stay until
+ * store_reclaim_orphans, as with STORE_OPEN_NO_RECLAIM). */
+void fake_remount(struct store *st);
 /* Calls of store_reclaim_orphans. */
 uint32_t fake_reclaims(struct store *st);
 
