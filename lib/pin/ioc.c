@@ -286,7 +286,8 @@ void pin_fill_reply(struct pin *p, struct pinfs_pin *io)
 	io->total = p->next;
 	io->count = n;
 	io->state = p->state;
-	memcpy(io->ext, p->ext, n * sizeof(io->ext[0]));
+	if (n)
+		memcpy(io->ext, p->ext, n * sizeof(io->ext[0]));
 	memset(io->ext + n, 0, (PINFS_EXTENTS_MAX - n) * sizeof(io->ext[0]));
 }
 
@@ -452,6 +453,8 @@ int pin_ioc_pin(struct pin_table *pt, const struct pin_caller *c,
 	pthread_mutex_lock(&pt->lock);
 	if (!rc && p->inode->gen != gen)
 		rc = -EAGAIN; /* a layout change slipped in: undo, retry */
+	if (!rc && h->exited)
+		rc = -ESRCH; /* the holder died meanwhile */
 	if (rc) {
 		pin_end_locked(pt, p);
 		pthread_mutex_unlock(&pt->lock);

@@ -405,6 +405,7 @@ static void holder_exit_locked(struct pin_table *pt, struct pin_holder *h,
 			       struct pin **fin)
 {
 	struct itree_node **v, **pp;
+	struct pin_list *l, *next;
 	struct pin *p;
 	size_t i, n;
 
@@ -414,8 +415,11 @@ static void holder_exit_locked(struct pin_table *pt, struct pin_holder *h,
 		itree_remove(&pt->holders, &h->node);
 		h->in_tree = false;
 	}
-	while (!pin_list_empty(&h->pins)) {
-		p = itree_entry(h->pins.next, struct pin, hlink);
+	for (l = h->pins.next; l != &h->pins; l = next) {
+		next = l->next;
+		p = itree_entry(l, struct pin, hlink);
+		if (p->state == PIN_ST_PREPARING)
+			continue; /* pin_ioc_pin sees h->exited and undoes it */
 		pin_end_locked(pt, p);
 		p->next_work = *fin;
 		*fin = p;
