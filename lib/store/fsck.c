@@ -84,7 +84,9 @@ static int fsck_superblocks(struct fsck *f, const char *path)
 	if (!jrnl_is_clean(rg, ea ? b.journal_off : a.journal_off, &why))
 		say(f, false, "note: %s (replayed at open)", why);
 	region_close(&rg);
-	return ea && !f->repair ? -EUCLEAN : 0;
+	/* a bad primary with a good backup: without --repair the rest cannot
+	 * be opened; report the one problem and stop */
+	return ea && !f->repair ? 1 : 0;
 }
 
 /* ---- inodes ---- */
@@ -352,7 +354,7 @@ int store_fsck(const char *region, uint32_t flags, store_fsck_report_fn fn,
 	f.repair = flags & STORE_FSCK_REPAIR;
 	err = fsck_superblocks(&f, region);
 	if (err)
-		return err;
+		return err < 0 ? err : f.problems;
 	err = store_open(region, STORE_OPEN_NO_RECLAIM |
 			 (f.repair ? 0 : STORE_OPEN_READONLY), &f.st, &why);
 	if (err) {

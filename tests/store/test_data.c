@@ -1,0 +1,460 @@
+/* SPDX-License-Identifier: MIT */
+/* test_data.c - file data, fallocate, seek, copy, extents, xattrs, holds,
+ * the pin registry, the gate and ENOSPC. */
+#include <check.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/falloc.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "fixture.h"
+
+#define ROOT STORE_ROOT_INO
+#define KiB 1024ull
+#define MiB (1024ull * 1024)
+
+static bool all_zero(const uint8_t *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (p[i])
+			return false;
+	return true;
+}
+
+START_TEST(test_write_read_sparse)
+{
+	struct store_attr a;
+	uint8_t buf[8192];
+	uint64_t f = fx_create(F.st, ROOT, "f", S_IFREG | 0644);
+
+	fx_write_pattern(F.st, f, 100, 5000, 1);
+	fx_write_pattern(F.st, f, 1 * MiB + 7, 3, 2);
+	ck_assert_int_eq(store_getattr(F.st, f, &a), 0);
+	ck_assert_uint_eq(a.size, 1 * MiB + 10);
+	ck_assert_uint_eq(a.blocks, 3 * 8);
+	fx_check_pattern(F.st, f, 100, 5000, 1);
+	ck_assert_int_eq(store_read(F.st, f, buf, 100, 0), 100);
+	ck_assert(all_zero(buf, 100));
+	ck_assert_int_eq(store_read(F.st, f, buf, 8192, 512 * KiB), 8192);
+	ck_assert(all_zero(buf, 8192));
+	ck_assert_int_eq(store_read(F.st, f, buf, 8192, 1 * MiB + 8), 2);
+	ck_assert_int_eq(store_read(F.st, f, buf, 10, 2 * MiB), 0);
+	ck_assert_int_eq(store_read(F.st, ROOT, buf, 10, 0), -EISDIR);
+	ck_assert_int_eq(store_write(F.st, ROOT, buf, 10, 0), -EISDIR);
+	ck_assert_int_eq(store_write(F.st, f, buf, 10, ~0ull - 4), -EFBIG);
+	/* overwrite in place, then append sequentially: extents merge */
+	fx_write_pattern(F.st, f, 0, 4096, 5);
+	for (int i = 0; i < 64; i++)
+		fx_write_pattern(F.st, f, 2 * MiB + i * 4096ull, 4096, 6);
+	fx_check_pattern(F.st, f, 2 * MiB, 64 * 4096, 6);
+	ck_assert_int_le(store_extents(F.st, f, 2 * MiB, 64 * 4096, 0, NULL,
+				       0, NULL), 0);
+	{
+		struct store_extent e[8];
+		uint64_t total;
+		int n = store_extents(F.st, f, 2 * MiB, 64 * 4096, 0, e, 8,
+				      &total);
+
+		ck_assert_int_ge(n, 1);
+		ck_assert_uint_le(total, 2);
+		ck_assert_uint_eq(e[0].refcount, 1);
+	}
+	fx_reopen(&F, 0);
+	fx_check_pattern(F.st, f, 2 * MiB, 64 * 4096, 6);
+	ck_assert_int_eq(fx_fsck(&F, 0), 0);
+}
+END_TEST
+
+START_TEST(test_large_aligned)
+{
+	struct store_extent e[4];
+	uint64_t f = fx_create(F.st, ROOT, "big", S_IFREG | 0644);
+	int n;
+
+	fx_write_pattern(F.st, f, 0, 4 * MiB, 7);
+	n = store_extents(F.st, f, 0, 4 * MiB, 0, e, 4, NULL);
+	ck_assert_int_ge(n, 1);
+	ck_assert_uint_eq(e[0].region_off % (2 * MiB), 0);
+	fx_check_pattern(F.st, f, 0, 4 * MiB, 7);
+}
+END_TEST
+
+START_TEST(test_truncate)
+{
+	struct store_attr a, in = { 0 };
+	uint8_t buf[4096];
+	struct statvfs s0, s1;
+	uint64_t f = fx_create(F.st, ROOT, "f", S_IFREG | 0644);
+
+	ck_assert_int_eq(store_statfs(F.st, &s0), 0);
+	fx_write_pattern(F.st, f, 0, 100000, 3);
+	in.size = 5000;
+	ck_assert_int_eq(store_setattr(F.st, f, &in, STORE_SET_SIZE, &a), 0);
+	ck_assert_uint_eq(a.size, 5000);
+	ck_assert_uint_eq(a.blocks, 16);
+	/* extending again shows zeros past the old EOF, not stale bytes */
+	in.size = 12000;
+	ck_assert_int_eq(store_setattr(F.st, f, &in, STORE_SET_SIZE, &a), 0);
+	fx_check_pattern(F.st, f, 0, 5000, 3);
+	ck_assert_int_eq(store_read(F.st, f, buf, 4096, 5000), 4096);
+	ck_assert(all_zero(buf, 4096));
+	in.size = 0;
+	ck_assert_int_eq(store_setattr(F.st, f, &in, STORE_SET_SIZE, &a), 0);
+	ck_assert_uint_eq(a.blocks, 0);
+	ck_assert_int_eq(store_statfs(F.st, &s1), 0);
+	ck_assert_uint_eq(s0.f_bfree, s1.f_bfree);
+	/* write past EOF after a partial block leaves zeros in the gap */
+	fx_write_pattern(F.st, f, 0, 10, 4);
+	in.size = 5;
+	ck_assert_int_eq(store_setattr(F.st, f, &in, STORE_SET_SIZE, &a), 0);
+	fx_write_pattern(F.st, f, 100, 10, 4);
+	ck_assert_int_eq(store_read(F.st, f, buf, 95, 5), 95);
+	ck_assert(all_zero(buf, 95));
+	ck_assert_int_eq(fx_fsck(&F, 0), 0);
+}
+END_TEST
+
+START_TEST(test_fallocate_seek)
+{
+	struct store_attr a;
+	uint8_t buf[4096];
+	uint64_t f = fx_create(F.st, ROOT, "f", S_IFREG | 0644), off;
+
+	ck_assert_int_eq(store_fallocate(F.st, f, 0, 0, 1 * MiB), 0);
+	ck_assert_int_eq(store_getattr(F.st, f, &a), 0);
+	ck_assert_uint_eq(a.size, 1 * MiB);
+	ck_assert_uint_eq(a.blocks, 1 * MiB / 512);
+	ck_assert_int_eq(store_read(F.st, f, buf, 4096, 8192), 4096);
+	ck_assert(all_zero(buf, 4096));
+	/* preallocated = hole for SEEK_DATA (like ext4) */
+	ck_assert_int_eq(store_seek(F.st, f, 0, SEEK_DATA, &off), -ENXIO);
+	fx_write_pattern(F.st, f, 300 * KiB + 5, 100, 8);
+	ck_assert_int_eq(store_seek(F.st, f, 0, SEEK_DATA, &off), 0);
+	ck_assert_uint_eq(off, 300 * KiB);
+	ck_assert_int_eq(store_seek(F.st, f, 300 * KiB + 9, SEEK_HOLE, &off), 0);
+	ck_assert_uint_eq(off, 304 * KiB);
+	ck_assert_int_eq(store_seek(F.st, f, 0, SEEK_HOLE, &off), 0);
+	ck_assert_uint_eq(off, 0);
+	ck_assert_int_eq(store_seek(F.st, f, 2 * MiB, SEEK_HOLE, &off), -ENXIO);
+	ck_assert_int_eq(store_read(F.st, f, buf, 4096, 300 * KiB), 4096);
+	ck_assert(all_zero(buf, 5));
+	ck_assert(all_zero(buf + 105, 4096 - 105));
+	fx_check_pattern(F.st, f, 300 * KiB + 5, 100, 8);
+	/* KEEP_SIZE beyond EOF */
+	ck_assert_int_eq(store_fallocate(F.st, f, FALLOC_FL_KEEP_SIZE, 1 * MiB,
+					 1 * MiB), 0);
+	ck_assert_int_eq(store_getattr(F.st, f, &a), 0);
+	ck_assert_uint_eq(a.size, 1 * MiB);
+	ck_assert_uint_eq(a.blocks, 2 * MiB / 512);
+	/* bad modes */
+	ck_assert_int_eq(store_fallocate(F.st, f, FALLOC_FL_PUNCH_HOLE, 0, 10),
+			 -EOPNOTSUPP);
+	ck_assert_int_eq(store_fallocate(F.st, f, FALLOC_FL_COLLAPSE_RANGE, 0,
+					 4096), -EOPNOTSUPP);
+	ck_assert_int_eq(store_fallocate(F.st, f, 0, 0, 0), -EINVAL);
+	ck_assert_int_eq(store_fallocate(F.st, ROOT, 0, 0, 10), -EISDIR);
+	ck_assert_int_eq(fx_fsck(&F, 0), 0);
+}
+END_TEST
+
+START_TEST(test_punch_zero)
+{
+	struct store_attr a;
+	uint8_t buf[64 * 1024];
+	uint64_t f = fx_create(F.st, ROOT, "f", S_IFREG | 0644), off;
+
+	fx_write_pattern(F.st, f, 0, 64 * KiB, 2);
+	ck_assert_int_eq(store_fallocate(F.st, f, FALLOC_FL_PUNCH_HOLE |
+					 FALLOC_FL_KEEP_SIZE, 1000, 20000), 0);
+	ck_assert_int_eq(store_getattr(F.st, f, &a), 0);
+	ck_assert_uint_eq(a.size, 64 * KiB);
+	ck_assert_uint_eq(a.blocks, (16 - 4) * 8);
+	fx_check_pattern(F.st, f, 0, 1000, 2);
+	ck_assert_int_eq(store_read(F.st, f, buf, 20000, 1000), 20000);
+	ck_assert(all_zero(buf, 20000));
+	fx_check_pattern(F.st, f, 21000, 64 * KiB - 21000, 2);
+	ck_assert_int_eq(store_seek(F.st, f, 0, SEEK_HOLE, &off), 0);
+	ck_assert_uint_eq(off, 4096);
+	/* zero range: reads zeros, blocks stay allocated */
+	ck_assert_int_eq(store_fallocate(F.st, f, FALLOC_FL_ZERO_RANGE,
+					 30000, 20000), 0);
+	ck_assert_int_eq(store_read(F.st, f, buf, 20000, 30000), 20000);
+	ck_assert(all_zero(buf, 20000));
+	fx_check_pattern(F.st, f, 21000, 9000, 2);
+	fx_check_pattern(F.st, f, 50000, 64 * KiB - 50000, 2);
+	ck_assert_int_eq(store_getattr(F.st, f, &a), 0);
+	ck_assert_uint_eq(a.blocks, (16 - 4) * 8);
+	/* zero range past EOF extends unless KEEP_SIZE */
+	ck_assert_int_eq(store_fallocate(F.st, f, FALLOC_FL_ZERO_RANGE,
+					 60 * KiB, 10 * KiB), 0);
+	ck_assert_int_eq(store_getattr(F.st, f, &a), 0);
+	ck_assert_uint_eq(a.size, 70 * KiB);
+	fx_reopen(&F, 0);
+	fx_check_pattern(F.st, f, 0, 1000, 2);
+	ck_assert_int_eq(fx_fsck(&F, 0), 0);
+}
+END_TEST
+
+static int gate_calls;
+static uint64_t gate_off, gate_len;
+static enum store_change gate_why;
+
+static int gate_busy(void *arg, uint64_t ino, uint64_t off, uint64_t len,
+		     enum store_change why)
+{
+	(void)ino;
+	gate_calls++;
+	gate_off = off;
+	gate_len = len;
+	gate_why = why;
+	return *(int *)arg;
+}
+
+START_TEST(test_gate)
+{
+	struct store_attr a, in = { .size = 100 };
+	int verdict = -EAGAIN;
+	uint64_t f = fx_create(F.st, ROOT, "f", S_IFREG | 0644);
+	uint64_t g = fx_create(F.st, ROOT, "g", S_IFREG | 0644);
+
+	fx_write_pattern(F.st, f, 0, 50000, 4);
+	store_set_gate(F.st, gate_busy, &verdict);
+	ck_assert_int_eq(store_setattr(F.st, f, &in, STORE_SET_SIZE, &a),
+			 -EAGAIN);
+	ck_assert_int_eq(gate_why, STORE_CHANGE_TRUNCATE);
+	ck_assert_uint_eq(gate_off, 100);
+	ck_assert_uint_eq(gate_len, 50000 - 100);
+	ck_assert_int_eq(store_fallocate(F.st, f, FALLOC_FL_PUNCH_HOLE |
+					 FALLOC_FL_KEEP_SIZE, 0, 8192), -EAGAIN);
+	ck_assert_int_eq(gate_why, STORE_CHANGE_PUNCH);
+	ck_assert_int_eq(store_fallocate(F.st, f, FALLOC_FL_ZERO_RANGE, 0,
+					 8192), -EAGAIN);
+	ck_assert_int_eq(gate_why, STORE_CHANGE_ZERO);
+	ck_assert_int_eq(store_copy_range(F.st, f, 0, g, 0, 4096), -EAGAIN);
+	ck_assert_int_eq(gate_why, STORE_CHANGE_CLONE_DEST);
+	/* nothing changed */
+	ck_assert_int_eq(store_getattr(F.st, f, &a), 0);
+	ck_assert_uint_eq(a.size, 50000);
+	fx_check_pattern(F.st, f, 0, 50000, 4);
+	ck_assert_int_eq(store_getattr(F.st, g, &a), 0);
+	ck_assert_uint_eq(a.size, 0);
+	/* growing needs no gate */
+	gate_calls = 0;
+	in.size = 60000;
+	ck_assert_int_eq(store_setattr(F.st, f, &in, STORE_SET_SIZE, &a), 0);
+	ck_assert_int_eq(gate_calls, 0);
+	verdict = 0;
+	ck_assert_int_eq(store_copy_range(F.st, f, 0, g, 10, 50000), 50000);
+	ck_assert_int_eq(store_getattr(F.st, g, &a), 0);
+	ck_assert_uint_eq(a.size, 50010);
+	{
+		uint8_t x[50000], y[50000];
+
+		ck_assert_int_eq(store_read(F.st, f, x, 50000, 0), 50000);
+		ck_assert_int_eq(store_read(F.st, g, y, 50000, 10), 50000);
+		ck_assert_int_eq(memcmp(x, y, 50000), 0);
+	}
+	ck_assert_int_eq(store_copy_range(F.st, f, 100, f, 200, 1000), -EINVAL);
+	ck_assert_int_eq(store_copy_range(F.st, f, 1 * MiB, g, 0, 10), 0);
+}
+END_TEST
+
+START_TEST(test_xattr)
+{
+	char big[4000], buf[4096];
+	uint64_t f = fx_create(F.st, ROOT, "f", S_IFREG | 0644);
+
+	ck_assert_int_eq(store_setxattr(F.st, f, "user.a", "1", 1, 0), 0);
+	ck_assert_int_eq(store_setxattr(F.st, f, "user.b", "22", 2, 0), 0);
+	ck_assert_int_eq(store_setxattr(F.st, f, "user.a", "x", 1,
+					STORE_XATTR_CREATE), -EEXIST);
+	ck_assert_int_eq(store_setxattr(F.st, f, "user.c", "x", 1,
+					STORE_XATTR_REPLACE), -ENODATA);
+	ck_assert_int_eq(store_setxattr(F.st, f, "user.a", "333", 3,
+					STORE_XATTR_REPLACE), 0);
+	ck_assert_int_eq(store_getxattr(F.st, f, "user.a", NULL, 0), 3);
+	ck_assert_int_eq(store_getxattr(F.st, f, "user.a", buf, 2), -ERANGE);
+	ck_assert_int_eq(store_getxattr(F.st, f, "user.a", buf, 10), 3);
+	ck_assert_int_eq(memcmp(buf, "333", 3), 0);
+	ck_assert_int_eq(store_getxattr(F.st, f, "user.zz", buf, 10), -ENODATA);
+	ck_assert_int_eq(store_listxattr(F.st, f, NULL, 0), 14);
+	ck_assert_int_eq(store_listxattr(F.st, f, buf, sizeof(buf)), 14);
+	ck_assert_str_eq(buf, "user.b");
+	ck_assert_int_eq(store_listxattr(F.st, f, buf, 3), -ERANGE);
+	memset(big, 'v', sizeof(big));
+	ck_assert_int_eq(store_setxattr(F.st, f, "user.big", big, sizeof(big),
+					0), -E2BIG);
+	ck_assert_int_eq(store_setxattr(F.st, f, "user.big", big, 3968, 0), 0);
+	ck_assert_int_eq(store_setxattr(F.st, f, "user.big2", big, 100, 0),
+			 -ENOSPC);
+	ck_assert_int_eq(store_getxattr(F.st, f, "user.big", buf, 4096), 3968);
+	ck_assert_int_eq(store_removexattr(F.st, f, "user.big"), 0);
+	ck_assert_int_eq(store_setxattr(F.st, f, "", big, 1, 0), -EINVAL);
+	fx_reopen(&F, 0);
+	ck_assert_int_eq(store_getxattr(F.st, f, "user.b", buf, 10), 2);
+	ck_assert_int_eq(store_removexattr(F.st, f, "user.b"), 0);
+	ck_assert_int_eq(store_removexattr(F.st, f, "user.b"), -ENODATA);
+	ck_assert_int_eq(store_removexattr(F.st, f, "user.a"), 0);
+	ck_assert_int_eq(store_listxattr(F.st, f, buf, sizeof(buf)), 0);
+	ck_assert_int_eq(fx_fsck(&F, 0), 0);
+}
+END_TEST
+
+static int count_holds(void *arg, uint64_t pin, uint64_t off, uint64_t len)
+{
+	(void)off;
+	(void)len;
+	if (pin == 77)
+		(*(int *)arg)++;
+	return 0;
+}
+
+START_TEST(test_holds)
+{
+	struct store_extent e;
+	struct store_attr in = { .size = 0 };
+	struct store_info i0, i1;
+	uint64_t f = fx_create(F.st, ROOT, "f", S_IFREG | 0644);
+	int n = 0;
+
+	fx_write_pattern(F.st, f, 0, 64 * KiB, 1);
+	ck_assert_int_eq(store_extents(F.st, f, 0, 64 * KiB, 0, &e, 1, NULL), 1);
+	ck_assert_int_eq(store_hold(F.st, 77, e.region_off, e.len), 0);
+	ck_assert_int_eq(store_hold(F.st, 78, e.region_off, 4096), 0);
+	ck_assert(store_block_held(F.st, e.region_off));
+	ck_assert_int_eq(store_hold(F.st, 77, e.region_off + 1, 4096), -EINVAL);
+	ck_assert_int_eq(store_hold(F.st, 77, 0, 4096), -EINVAL);
+	store_get_info(F.st, &i0);
+	ck_assert_int_eq(store_setattr(F.st, f, &in, STORE_SET_SIZE, NULL), 0);
+	store_get_info(F.st, &i1);
+	ck_assert_uint_eq(i1.free_blocks, i0.free_blocks);  /* quarantined */
+	fx_reopen(&F, 0);
+	ck_assert(store_block_held(F.st, e.region_off));
+	ck_assert_int_eq(store_for_each_hold(F.st, count_holds, &n), 0);
+	ck_assert_int_eq(n, 1);
+	/* a new file never gets held blocks */
+	f = fx_create(F.st, ROOT, "g", S_IFREG | 0644);
+	fx_write_pattern(F.st, f, 0, 256 * KiB, 2);
+	{
+		struct store_extent ex[16];
+		int k = store_extents(F.st, f, 0, 256 * KiB, 0, ex, 16, NULL);
+
+		for (int j = 0; j < k; j++)
+			ck_assert(ex[j].region_off + ex[j].len <= e.region_off ||
+				  ex[j].region_off >= e.region_off + e.len);
+	}
+	ck_assert_int_eq(fx_fsck(&F, 0), 0);
+	fx_reopen(&F, 0);
+	ck_assert_int_eq(store_release_holds(F.st, 77), 0);
+	ck_assert(store_block_held(F.st, e.region_off));
+	ck_assert_int_eq(store_release_holds(F.st, 78), 0);
+	ck_assert(!store_block_held(F.st, e.region_off));
+	ck_assert_int_eq(fx_fsck(&F, 0), 0);
+}
+END_TEST
+
+START_TEST(test_preg)
+{
+	uint8_t rec[STORE_PREG_RECORD_SIZE], out[STORE_PREG_RECORD_SIZE];
+	uint32_t n = store_preg_slots(F.st);
+
+	ck_assert_uint_ge(n, 1024);
+	memset(rec, 0xab, sizeof(rec));
+	ck_assert_int_eq(store_preg_get(F.st, 5, out), -ENOENT);
+	ck_assert_int_eq(store_preg_put(F.st, 5, rec), 0);
+	ck_assert_int_eq(store_preg_put(F.st, n, rec), -EINVAL);
+	ck_assert_int_eq(store_preg_get(F.st, n, out), -EINVAL);
+	fx_reopen(&F, 0);
+	ck_assert_int_eq(store_preg_get(F.st, 5, out), 0);
+	ck_assert_int_eq(memcmp(rec, out, sizeof(rec)), 0);
+	ck_assert_int_eq(store_preg_put(F.st, 5, NULL), 0);
+	ck_assert_int_eq(store_preg_get(F.st, 5, out), -ENOENT);
+}
+END_TEST
+
+START_TEST(test_enospc)
+{
+	struct statvfs sv, sv2;
+	struct store_attr a;
+	uint64_t f, g, i = 0;
+	char name[32];
+	uint8_t *buf = calloc(1, 1 * MiB);
+	ssize_t r;
+	int err;
+
+	store_close(&F.st);
+	fx_mkfs_open(&F, 16 * MiB, 1024);
+	f = fx_create(F.st, ROOT, "fill", S_IFREG | 0644);
+	memset(buf, 0x5a, 1 * MiB);
+	for (;;) {
+		r = store_write(F.st, f, buf, 1 * MiB, i * MiB);
+		if (r < 0)
+			break;
+		i++;
+	}
+	ck_assert_int_eq(r, -ENOSPC);
+	ck_assert_int_eq(store_getattr(F.st, f, &a), 0);
+	ck_assert_uint_eq(a.size, i * MiB);
+	/* fill the rest block by block */
+	while (store_write(F.st, f, buf, 4096, a.size) == 4096)
+		a.size += 4096;
+	ck_assert_int_eq(store_statfs(F.st, &sv), 0);
+	ck_assert_int_eq(store_fallocate(F.st, f, 0, a.size, 1 * MiB), -ENOSPC);
+	ck_assert_int_eq(store_statfs(F.st, &sv2), 0);
+	ck_assert_uint_eq(sv.f_bfree, sv2.f_bfree);
+	/* overwrites still work; then inodes run out */
+	ck_assert_int_eq(store_write(F.st, f, buf, 4096, 0), 4096);
+	for (int k = 0;; k++) {
+		snprintf(name, sizeof(name), "n%d", k);
+		err = store_mknod(F.st, ROOT, name, S_IFREG | 0644, 0,
+				  &fx_cred, &a);
+		if (err)
+			break;
+	}
+	ck_assert_int_eq(err, -ENOSPC);
+	ck_assert_int_eq(fx_fsck(&F, 0), 0);
+	fx_reopen(&F, 0);
+	ck_assert_int_eq(store_unlink(F.st, ROOT, "fill"), 0);
+	g = fx_create(F.st, ROOT, "after", S_IFREG | 0644);
+	fx_write_pattern(F.st, g, 0, 1 * MiB, 3);
+	free(buf);
+	ck_assert_int_eq(fx_fsck(&F, 0), 0);
+}
+END_TEST
+
+static Suite *data_suite(void)
+{
+	Suite *s = suite_create("store-data");
+	TCase *tc = tcase_create("data");
+
+	tcase_add_unchecked_fixture(tc, fx_dir_setup, fx_dir_teardown);
+	tcase_add_checked_fixture(tc, fx_setup64, fx_teardown);
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, test_write_read_sparse);
+	tcase_add_test(tc, test_large_aligned);
+	tcase_add_test(tc, test_truncate);
+	tcase_add_test(tc, test_fallocate_seek);
+	tcase_add_test(tc, test_punch_zero);
+	tcase_add_test(tc, test_gate);
+	tcase_add_test(tc, test_xattr);
+	tcase_add_test(tc, test_holds);
+	tcase_add_test(tc, test_preg);
+	tcase_add_test(tc, test_enospc);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(data_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

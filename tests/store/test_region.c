@@ -1,0 +1,118 @@
+/* SPDX-License-Identifier: MIT */
+/* test_region.c - the region layer (real libpmem2 variant). */
+#include <check.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "fixture.h"
+#include "region.h"
+
+START_TEST(test_create_map_persist)
+{
+	char path[160];
+	struct region *r;
+	const char *why = NULL;
+	uint64_t c0;
+	uint8_t *base;
+	size_t len;
+	uint8_t *file;
+
+	fx_path(path, sizeof(path), "r1");
+	ck_assert_int_eq(region_open(path, 0, 0, &r, &why), -ENOENT);
+	ck_assert_ptr_nonnull(why);
+	ck_assert_int_eq(region_open(path, REGION_CREATE, 0, &r, &why), -EINVAL);
+	ck_assert_int_eq(region_open(path, REGION_CREATE, 4u << 20, &r, &why), 0);
+	ck_assert_uint_eq(region_size(r), 4u << 20);
+	ck_assert_str_eq(region_granularity(r), "page");
+	ck_assert(!region_is_devdax(r));
+	ck_assert_int_ge(region_fd(r), 0);
+	base = region_base(r);
+	c0 = region_persist_count();
+	region_memcpy_persist(r, base + 4096, "hello", 5, 0);
+	region_memset_persist(r, base + 8192, 0x7e, 100);
+	memcpy(base + 100, "xy", 2);
+	region_persist(r, base + 100, 2);
+	region_memcpy_persist(r, base + 200, "nt", 2, REGION_NONTEMPORAL);
+	ck_assert_uint_eq(region_persist_count(), c0 + 4);
+	ck_assert_int_eq(region_crash_at(1), -ENOTSUP);
+	region_close(&r);
+	ck_assert_ptr_null(r);
+	file = fx_slurp(path, &len);
+	ck_assert_uint_eq(len, 4u << 20);
+	ck_assert_int_eq(memcmp(file + 4096, "hello", 5), 0);
+	ck_assert_int_eq(file[8192 + 99], 0x7e);
+	ck_assert_int_eq(memcmp(file + 100, "xy", 2), 0);
+	free(file);
+}
+END_TEST
+
+START_TEST(test_readonly_private)
+{
+	char path[160];
+	struct region *r;
+	const char *why;
+	uint8_t *file;
+	size_t len;
+
+	fx_path(path, sizeof(path), "r2");
+	ck_assert_int_eq(region_open(path, REGION_CREATE, 1u << 20, &r, &why), 0);
+	region_memset_persist(r, region_base(r), 0x11, 4096);
+	region_close(&r);
+	ck_assert_int_eq(region_open(path, REGION_READONLY, 0, &r, &why), 0);
+	ck_assert(region_is_readonly(r));
+	memset(region_base(r), 0x22, 4096);
+	region_persist(r, region_base(r), 4096);
+	region_close(&r);
+	file = fx_slurp(path, &len);
+	ck_assert_int_eq(file[0], 0x11);
+	ck_assert_int_eq(file[4095], 0x11);
+	free(file);
+}
+END_TEST
+
+START_TEST(test_bad_paths)
+{
+	char path[160];
+	struct region *r;
+	const char *why;
+	int fd;
+
+	ck_assert_int_eq(region_open(fx_dir, 0, 0, &r, &why), -EISDIR);
+	ck_assert_int_eq(region_open("", 0, 0, &r, &why), -EINVAL);
+	fx_path(path, sizeof(path), "empty");
+	fd = open(path, O_CREAT | O_WRONLY, 0600);
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	ck_assert_int_eq(region_open(path, 0, 0, &r, &why), -EUCLEAN);
+	ck_assert_ptr_nonnull(strstr(why, "empty"));
+}
+END_TEST
+
+static Suite *region_suite(void)
+{
+	Suite *s = suite_create("region");
+	TCase *tc = tcase_create("region");
+
+	tcase_add_unchecked_fixture(tc, fx_dir_setup, fx_dir_teardown);
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, test_create_map_persist);
+	tcase_add_test(tc, test_readonly_private);
+	tcase_add_test(tc, test_bad_paths);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(region_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
