@@ -78,6 +78,27 @@ static void apply(struct pin_table *pt, struct pin *p, uint64_t first,
 	}
 }
 
+/* What the last -EAGAIN of the gate on this thread was about, so that the
+ * daemon can wait for exactly that range (pin_wait_last). */
+static __thread struct {
+	struct pin_table *pt;
+	uint64_t ino, off, len;
+	enum store_change why;
+} last_again;
+
+int pin_wait_last(struct pin_table *pt, pin_done_fn done, void *arg,
+		  uint64_t *handle)
+{
+	int rc;
+
+	if (last_again.pt != pt)
+		return -EINVAL;
+	rc = pin_wait(pt, last_again.ino, last_again.off, last_again.len,
+		      last_again.why, done, arg, handle);
+	last_again.pt = NULL;
+	return rc;
+}
+
 int pin_gate(void *arg, uint64_t ino, uint64_t off, uint64_t len,
 	     enum store_change why)
 {
@@ -167,5 +188,12 @@ int pin_gate(void *arg, uint64_t ino, uint64_t off, uint64_t len,
 	pthread_mutex_unlock(&pt->lock);
 	if (work)
 		pin_engine_kick(pt);
-	return wait ? -EAGAIN : 0;
+	if (!wait)
+		return 0;
+	last_again.pt = pt;
+	last_again.ino = ino;
+	last_again.off = off;
+	last_again.len = last - off + 1 ? last - off + 1 : UINT64_MAX;
+	last_again.why = why;
+	return -EAGAIN;
 }

@@ -72,6 +72,7 @@ static int lease_set_locked(struct pin_table *pt, struct pin_inode *in,
 int pin_ioc_setlease(struct pin_table *pt, const struct pin_caller *c,
 		     uint64_t ino, uint64_t fh, const struct pinfs_lease *in)
 {
+	struct store_attr attr;
 	struct pin_policy *pol;
 	struct pin_holder *h;
 	struct pin_inode *node;
@@ -93,6 +94,11 @@ int pin_ioc_setlease(struct pin_table *pt, const struct pin_caller *c,
 		pthread_mutex_unlock(&pt->lock);
 		return 0;
 	}
+	rc = store_getattr(pt->st, ino, &attr);
+	if (rc)
+		return rc;
+	if (!S_ISREG(attr.mode))
+		return -EINVAL;
 	rc = pin_holder_resolve(pt, c, &h);
 	if (rc)
 		return rc;

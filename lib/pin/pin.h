@@ -158,6 +158,14 @@ typedef void (*pin_done_fn)(void *arg, int result);
 int pin_wait(struct pin_table *pt, uint64_t ino, uint64_t off, uint64_t len,
 	     enum store_change why, pin_done_fn done, void *arg,
 	     uint64_t *handle);
+/*
+ * pin_wait() for the range of the last -EAGAIN that the gate returned on
+ * the calling thread (the store call that failed ran on it): what the
+ * daemon calls right after a store call returned -EAGAIN.  -EINVAL when
+ * the gate returned no -EAGAIN on this thread since the last call.
+ */
+int pin_wait_last(struct pin_table *pt, pin_done_fn done, void *arg,
+		  uint64_t *handle);
 /* 0: cancelled, DONE will never be called (reply EINTR); -ENOENT: DONE
  * has run or is running (let it reply). */
 int pin_wait_cancel(struct pin_table *pt, uint64_t handle);

@@ -603,7 +603,7 @@ int pin_wait(struct pin_table *pt, uint64_t ino, uint64_t off, uint64_t len,
 {
 	struct pin_waiter *w;
 
-	if (!done || !handle || len == 0 || off + len < off)
+	if (!done || !handle || len == 0 || off + (len - 1) < off)
 		return -EINVAL;
 	w = calloc(1, sizeof(*w));
 	if (!w)

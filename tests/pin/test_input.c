@@ -108,6 +108,8 @@ START_TEST(test_bad_lease_unpin_sync)
 	l.reserved[3] = 0;
 	ck_assert_int_eq(pin_ioc_setlease(pt, &c, INO, FH, &l), 0);
 	/* The same fh on another inode is a daemon bug: refused. */
+	ck_assert_int_eq(pin_ioc_setlease(pt, &c, INO + 1, FH, &l), -ENOENT);
+	ck_assert_int_eq(fake_create(st, INO + 1, 4096, true), 0);
 	ck_assert_int_eq(pin_ioc_setlease(pt, &c, INO + 1, FH, &l), -EINVAL);
 
 	ck_assert_int_eq(do_pin(&h[0], FH, 0, 8192, PINFS_PIN_WRITE, &id), 0);
