@@ -1,0 +1,471 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * test_recovery.c - crash consistency through every persist point.
+ *
+ * Linked against the crash-injection store (region_fi.c): a crash there is
+ * a power cut (whatever was not persisted is lost).  For each operation:
+ * build a baseline image (with fsync'd data), count the persist calls the
+ * operation makes, then for N = 1..count run it in a child that crashes at
+ * the Nth persist; after each crash, open the image (journal replay, orphan
+ * reclaim), check that the baseline data is intact and that the operation
+ * is either fully done or not at all, and that fsck finds nothing.
+ */
+#include <check.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/falloc.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "fixture.h"
+#include "region.h"
+
+#define ROOT STORE_ROOT_INO
+#define KiB 1024ull
+
+enum state { NOT_DONE = 0, DONE = 1, BROKEN = -1 };
+
+struct op {
+	const char *name;
+	void (*prep)(struct store *st);
+	void (*run)(struct store *st);
+	enum state (*check)(struct store *st);
+};
+
+static char base_img[160], work_img[160];
+
+static uint64_t ino_of(struct store *st, uint64_t dir, const char *name)
+{
+	struct store_attr a;
+
+	return store_lookup(st, dir, name, &a) ? 0 : a.ino;
+}
+
+static uint64_t size_of(struct store *st, uint64_t ino)
+{
+	struct store_attr a;
+
+	ck_assert_int_eq(store_getattr(st, ino, &a), 0);
+	return a.size;
+}
+
+static bool pattern_ok(struct store *st, uint64_t ino, uint64_t off,
+		       size_t len, uint8_t seed)
+{
+	uint8_t *buf = malloc(len);
+	bool ok;
+
+	ck_assert_ptr_nonnull(buf);
+	ok = store_read(st, ino, buf, len, off) == (ssize_t)len;
+	for (size_t i = 0; ok && i < len; i++)
+		ok = buf[i] == (uint8_t)(((off + i) * 131 + (off + i) / 4093 +
+					  seed) | 1);
+	free(buf);
+	return ok;
+}
+
+static bool zeros_ok(struct store *st, uint64_t ino, uint64_t off, size_t len)
+{
+	uint8_t *buf = malloc(len);
+	bool ok;
+
+	ok = store_read(st, ino, buf, len, off) == (ssize_t)len;
+	for (size_t i = 0; ok && i < len; i++)
+		ok = !buf[i];
+	free(buf);
+	return ok;
+}
+
+/* ---- baseline shared by all operations ---- */
+
+static void base_prep(struct store *st)
+{
+	uint64_t k = fx_create(st, ROOT, "keep", S_IFREG | 0644);
+	uint64_t d = fx_create(st, ROOT, "dir", S_IFDIR | 0755);
+	uint64_t v = fx_create(st, ROOT, "victim", S_IFREG | 0644);
+
+	fx_write_pattern(st, k, 0, 50000, 1);
+	fx_write_pattern(st, v, 0, 100 * KiB, 2);
+	ck_assert_int_eq(store_setxattr(st, v, "user.x", "val", 3, 0), 0);
+	fx_create(st, d, "inner", S_IFREG | 0644);
+	ck_assert_int_eq(store_fsync(st, k, false), 0);
+}
+
+static bool base_ok(struct store *st)
+{
+	uint64_t k = ino_of(st, ROOT, "keep");
+
+	return k && size_of(st, k) == 50000 && pattern_ok(st, k, 0, 50000, 1) &&
+	       ino_of(st, ino_of(st, ROOT, "dir"), "inner");
+}
+
+/* ---- operations ---- */
+
+static void create_run(struct store *st)
+{
+	fx_create(st, ROOT, "new", S_IFREG | 0600);
+}
+static enum state create_check(struct store *st)
+{
+	return ino_of(st, ROOT, "new") ? DONE : NOT_DONE;
+}
+
+static void mkdir_run(struct store *st)
+{
+	fx_create(st, ino_of(st, ROOT, "dir"), "sub", S_IFDIR | 0700);
+}
+static enum state mkdir_check(struct store *st)
+{
+	struct store_attr a;
+	uint64_t d = ino_of(st, ROOT, "dir");
+	bool has = ino_of(st, d, "sub");
+
+	ck_assert_int_eq(store_getattr(st, d, &a), 0);
+	if (a.nlink != (has ? 3u : 2u))
+		return BROKEN;
+	return has ? DONE : NOT_DONE;
+}
+
+static void rename_run(struct store *st)
+{
+	ck_assert_int_eq(store_rename(st, ROOT, "victim", ino_of(st, ROOT, "dir"),
+				      "moved", 0), 0);
+}
+static enum state rename_check(struct store *st)
+{
+	uint64_t a = ino_of(st, ROOT, "victim");
+	uint64_t b = ino_of(st, ino_of(st, ROOT, "dir"), "moved");
+
+	if (!!a == !!b || !pattern_ok(st, a ? a : b, 0, 100 * KiB, 2))
+		return BROKEN;
+	return b ? DONE : NOT_DONE;
+}
+
+static void rename_over_run(struct store *st)
+{
+	ck_assert_int_eq(store_rename(st, ROOT, "victim", ROOT, "keep2", 0), 0);
+}
+static void rename_over_prep(struct store *st)
+{
+	uint64_t k = fx_create(st, ROOT, "keep2", S_IFREG | 0644);
+
+	fx_write_pattern(st, k, 0, 20000, 5);
+}
+static enum state rename_over_check(struct store *st)
+{
+	uint64_t v = ino_of(st, ROOT, "victim"), k = ino_of(st, ROOT, "keep2");
+
+	if (!k)
+		return BROKEN;
+	if (v)
+		return pattern_ok(st, k, 0, 20000, 5) && size_of(st, k) == 20000
+			       ? NOT_DONE : BROKEN;
+	return pattern_ok(st, k, 0, 100 * KiB, 2) ? DONE : BROKEN;
+}
+
+static void link_run(struct store *st)
+{
+	ck_assert_int_eq(store_link(st, ino_of(st, ROOT, "keep"),
+				    ino_of(st, ROOT, "dir"), "k2", NULL), 0);
+}
+static enum state link_check(struct store *st)
+{
+	struct store_attr a;
+	bool has = ino_of(st, ino_of(st, ROOT, "dir"), "k2");
+
+	ck_assert_int_eq(store_getattr(st, ino_of(st, ROOT, "keep"), &a), 0);
+	if (a.nlink != (has ? 2u : 1u))
+		return BROKEN;
+	return has ? DONE : NOT_DONE;
+}
+
+static void unlink_run(struct store *st)
+{
+	ck_assert_int_eq(store_unlink(st, ROOT, "victim"), 0);
+}
+static enum state unlink_check(struct store *st)
+{
+	uint64_t v = ino_of(st, ROOT, "victim");
+
+	if (!v)
+		return DONE;
+	return pattern_ok(st, v, 0, 100 * KiB, 2) ? NOT_DONE : BROKEN;
+}
+
+static void truncate_run(struct store *st)
+{
+	struct store_attr in = { .size = 5000 };
+
+	ck_assert_int_eq(store_setattr(st, ino_of(st, ROOT, "victim"), &in,
+				       STORE_SET_SIZE, NULL), 0);
+}
+static enum state truncate_check(struct store *st)
+{
+	uint64_t v = ino_of(st, ROOT, "victim"), sz = size_of(st, v);
+
+	if (sz == 100 * KiB)
+		return pattern_ok(st, v, 0, 100 * KiB, 2) ? NOT_DONE : BROKEN;
+	if (sz == 5000)
+		return pattern_ok(st, v, 0, 5000, 2) ? DONE : BROKEN;
+	return BROKEN;
+}
+
+static void extend_run(struct store *st)
+{
+	fx_write_pattern(st, ino_of(st, ROOT, "keep"), 50000, 300 * KiB, 1);
+}
+static enum state extend_check(struct store *st)
+{
+	uint64_t k = ino_of(st, ROOT, "keep");
+	struct store_attr a;
+
+	ck_assert_int_eq(store_getattr(st, k, &a), 0);
+	if (a.size == 50000)
+		return NOT_DONE;
+	if (a.size == 50000 + 300 * KiB &&
+	    pattern_ok(st, k, 0, 50000 + 300 * KiB, 1))
+		return DONE;
+	return BROKEN;
+}
+static bool extend_base_ok(struct store *st)
+{
+	uint64_t k = ino_of(st, ROOT, "keep");
+
+	return k && pattern_ok(st, k, 0, 50000, 1);
+}
+
+static void punch_run(struct store *st)
+{
+	ck_assert_int_eq(store_fallocate(st, ino_of(st, ROOT, "victim"),
+					 FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+					 5000, 40000), 0);
+}
+static enum state punch_check(struct store *st)
+{
+	uint64_t v = ino_of(st, ROOT, "victim");
+
+	if (size_of(st, v) != 100 * KiB || !pattern_ok(st, v, 0, 5000, 2) ||
+	    !pattern_ok(st, v, 45000, 100 * KiB - 45000, 2))
+		return BROKEN;
+	if (pattern_ok(st, v, 5000, 40000, 2))
+		return NOT_DONE;
+	return zeros_ok(st, v, 5000, 40000) ? DONE : BROKEN;
+}
+
+static void falloc_run(struct store *st)
+{
+	ck_assert_int_eq(store_fallocate(st, ino_of(st, ROOT, "keep"), 0,
+					 200 * KiB, 1024 * KiB), 0);
+}
+static enum state falloc_check(struct store *st)
+{
+	struct store_attr a;
+	uint64_t k = ino_of(st, ROOT, "keep");
+
+	ck_assert_int_eq(store_getattr(st, k, &a), 0);
+	if (a.size == 50000 && a.blocks == 13 * 8)
+		return NOT_DONE;
+	if (a.size == 1224 * KiB && zeros_ok(st, k, 50000, 1224 * KiB - 50000))
+		return DONE;
+	return BROKEN;
+}
+
+static void zero_run(struct store *st)
+{
+	ck_assert_int_eq(store_fallocate(st, ino_of(st, ROOT, "victim"),
+					 FALLOC_FL_ZERO_RANGE, 1000, 60000), 0);
+}
+static enum state zero_check(struct store *st)
+{
+	uint64_t v = ino_of(st, ROOT, "victim");
+
+	if (!pattern_ok(st, v, 0, 1000, 2) ||
+	    !pattern_ok(st, v, 61000, 100 * KiB - 61000, 2))
+		return BROKEN;
+	if (pattern_ok(st, v, 1000, 60000, 2))
+		return NOT_DONE;
+	return zeros_ok(st, v, 1000, 60000) ? DONE : BROKEN;
+}
+
+/* mix: create + write + rename + unlink in sequence; the state must be a
+ * prefix of the sequence */
+static void mix_run(struct store *st)
+{
+	uint64_t m = fx_create(st, ROOT, "m", S_IFREG | 0644);
+
+	fx_write_pattern(st, m, 0, 30000, 9);
+	ck_assert_int_eq(store_rename(st, ROOT, "m", ino_of(st, ROOT, "dir"),
+				      "m2", 0), 0);
+	ck_assert_int_eq(store_unlink(st, ROOT, "victim"), 0);
+	ck_assert_int_eq(store_rmdir(st, ROOT, "nonexistent"), -ENOENT);
+}
+static enum state mix_check(struct store *st)
+{
+	uint64_t d = ino_of(st, ROOT, "dir");
+	uint64_t m = ino_of(st, ROOT, "m"), m2 = ino_of(st, d, "m2");
+	bool victim = ino_of(st, ROOT, "victim");
+	int stage;
+
+	if (m && m2)
+		return BROKEN;
+	if (!m && !m2)
+		stage = 0;
+	else if (m && size_of(st, m) == 0)
+		stage = 1;
+	else if (m && size_of(st, m) == 30000)
+		stage = 2;
+	else if (m2 && size_of(st, m2) == 30000)
+		stage = victim ? 3 : 4;
+	else
+		return BROKEN;
+	if (stage < 3 && !victim)
+		return BROKEN;
+	if (stage >= 2 && !pattern_ok(st, m ? m : m2, 0, 30000, 9))
+		return BROKEN;
+	return stage == 4 ? DONE : NOT_DONE;
+}
+
+static const struct op ops[] = {
+	{ "create", NULL, create_run, create_check },
+	{ "mkdir", NULL, mkdir_run, mkdir_check },
+	{ "rename", NULL, rename_run, rename_check },
+	{ "rename-over", rename_over_prep, rename_over_run, rename_over_check },
+	{ "link", NULL, link_run, link_check },
+	{ "unlink", NULL, unlink_run, unlink_check },
+	{ "truncate", NULL, truncate_run, truncate_check },
+	{ "extending-write", NULL, extend_run, extend_check },
+	{ "punch", NULL, punch_run, punch_check },
+	{ "fallocate", NULL, falloc_run, falloc_check },
+	{ "zero-range", NULL, zero_run, zero_check },
+	{ "mix", NULL, mix_run, mix_check },
+};
+
+/* ---- driver ---- */
+
+static void copy_file(const char *src, const char *dst)
+{
+	size_t len;
+	void *buf = fx_slurp(src, &len);
+	int fd = open(dst, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, buf, len), (ssize_t)len);
+	close(fd);
+	free(buf);
+}
+
+static struct store *open_img(const char *path)
+{
+	struct store *st = NULL;
+	const char *why = NULL;
+	int err = store_open(path, 0, &st, &why);
+
+	ck_assert_msg(err == 0, "open after crash: %d (%s)", err, why ? why : "");
+	return st;
+}
+
+static int fsck_img(const char *path)
+{
+	return store_fsck(path, 0, NULL, NULL);
+}
+
+static void run_op(const struct op *op)
+{
+	struct store_mkfs_opts o = { .size = 16ull << 20, .inodes = 1024 };
+	struct store *st;
+	uint64_t c0, total;
+	int crashes = 0;
+
+	fx_path(base_img, sizeof(base_img), "base.img");
+	fx_path(work_img, sizeof(work_img), "work.img");
+	unlink(base_img);
+	ck_assert_int_eq(store_mkfs(base_img, &o), 0);
+	st = open_img(base_img);
+	base_prep(st);
+	if (op->prep)
+		op->prep(st);
+	store_close(&st);
+	/* count the persist points of the operation */
+	copy_file(base_img, work_img);
+	st = open_img(work_img);
+	ck_assert_int_eq(op->check(st), NOT_DONE);
+	c0 = region_persist_count();
+	op->run(st);
+	total = region_persist_count() - c0;
+	ck_assert_int_eq(op->check(st), DONE);
+	store_close(&st);
+	ck_assert_int_eq(fsck_img(work_img), 0);
+	fprintf(stderr, "recovery: %-16s %3llu persist points\n", op->name,
+		(unsigned long long)total);
+	for (uint64_t n = 1; n <= total + 1; n++) {
+		enum state s;
+		int status;
+		pid_t pid;
+
+		copy_file(base_img, work_img);
+		pid = fork();
+		ck_assert_int_ge(pid, 0);
+		if (pid == 0) {
+			alarm(60);
+			st = open_img(work_img);
+			region_crash_at(n);
+			op->run(st);
+			_exit(0);
+		}
+		ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+		ck_assert_msg(WIFEXITED(status), "%s: child died at %llu",
+			      op->name, (unsigned long long)n);
+		ck_assert_int_eq(WEXITSTATUS(status),
+				 n <= total ? PINFS_CRASH_EXIT : 0);
+		crashes += WEXITSTATUS(status) == PINFS_CRASH_EXIT;
+		st = open_img(work_img);
+		ck_assert_msg((op->check == extend_check ||
+			       op->check == falloc_check) ? extend_base_ok(st)
+							  : base_ok(st),
+			      "%s: crash at %llu lost fsync'd data", op->name,
+			      (unsigned long long)n);
+		s = op->check(st);
+		ck_assert_msg(s != BROKEN, "%s: crash at %llu left a half-done "
+			      "operation", op->name, (unsigned long long)n);
+		if (n > total)
+			ck_assert_int_eq(s, DONE);
+		store_close(&st);
+		ck_assert_msg(fsck_img(work_img) == 0,
+			      "%s: fsck not clean after crash at %llu", op->name,
+			      (unsigned long long)n);
+	}
+	ck_assert_int_eq(crashes, (int)total);
+}
+
+START_TEST(test_op)
+{
+	run_op(&ops[_i]);
+}
+END_TEST
+
+static Suite *recovery_suite(void)
+{
+	Suite *s = suite_create("recovery");
+	TCase *tc = tcase_create("crash-points");
+
+	tcase_add_unchecked_fixture(tc, fx_dir_setup, fx_dir_teardown);
+	tcase_set_timeout(tc, 600);
+	tcase_add_loop_test(tc, test_op, 0, (int)(sizeof(ops) / sizeof(ops[0])));
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(recovery_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
