@@ -73,7 +73,6 @@ int pin_ioc_setlease(struct pin_table *pt, const struct pin_caller *c,
 		     uint64_t ino, uint64_t fh, const struct pinfs_lease *in)
 {
 	struct store_attr attr;
-	struct pin_policy *pol;
 	struct pin_holder *h;
 	struct pin_inode *node;
 	struct pin_file *f;
@@ -102,9 +101,7 @@ int pin_ioc_setlease(struct pin_table *pt, const struct pin_caller *c,
 	rc = pin_holder_resolve(pt, c, &h);
 	if (rc)
 		return rc;
-	pol = pin_policy_read_xattr(pt, ino);
-	pthread_mutex_lock(&pt->lock);
-	node = pin_inode_get_locked(pt, ino, pol);
+	node = pin_inode_grab(pt, ino);
 	if (!node) {
 		pin_holder_put_locked(pt, h);
 		pthread_mutex_unlock(&pt->lock);
@@ -304,8 +301,7 @@ static bool waiter_overlaps_locked(struct pin_table *pt, uint64_t ino,
  * Under the lock: the policy's word, the lease, conflicts, limits; then
  * P enters every index as PREPARING (it conflicts with nothing yet).
  */
-static int admit_locked(struct pin_table *pt, struct pin *p,
-			struct pin_policy *xpol, uint64_t *gen)
+static int admit_locked(struct pin_table *pt, struct pin *p, uint64_t *gen)
 {
 	struct pinfs_policy_pin desc;
 	struct pin_policy *pol;
@@ -313,9 +309,6 @@ static int admit_locked(struct pin_table *pt, struct pin *p,
 	uint64_t last = p->off + p->len - 1;
 	int verdict, rc;
 
-	p->inode = pin_inode_get_locked(pt, p->ino, xpol);
-	if (!p->inode)
-		return -ENOMEM;
 	pol = pin_policy_of_locked(pt, p->inode);
 	pin_policy_desc(pt, p, &desc);
 	verdict = pol->ops->on_pin ? pol->ops->on_pin(pol->state, &desc)
@@ -396,7 +389,6 @@ int pin_ioc_pin(struct pin_table *pt, const struct pin_caller *c,
 		uint64_t ino, uint64_t fh, struct pinfs_pin *io)
 {
 	struct store_attr attr;
-	struct pin_policy *xpol;
 	struct pin_holder *h;
 	struct pin *p;
 	uint64_t gen, end, data_end;
@@ -421,7 +413,6 @@ int pin_ioc_pin(struct pin_table *pt, const struct pin_caller *c,
 	rc = pin_holder_resolve(pt, c, &h);
 	if (rc)
 		return rc;
-	xpol = pin_policy_read_xattr(pt, ino);
 	p = calloc(1, sizeof(*p));
 	if (!p) {
 		rc = -ENOMEM;
@@ -436,8 +427,8 @@ int pin_ioc_pin(struct pin_table *pt, const struct pin_caller *c,
 	p->slot = UINT32_MAX;
 	p->created_ns = pin_now_ns();
 	pin_list_init(&p->hlink);
-	pthread_mutex_lock(&pt->lock);
-	rc = admit_locked(pt, p, xpol, &gen);
+	p->inode = pin_inode_grab(pt, ino); /* takes the lock */
+	rc = p->inode ? admit_locked(pt, p, &gen) : -ENOMEM;
 	pthread_mutex_unlock(&pt->lock);
 	if (rc)
 		goto err_pin;

@@ -52,6 +52,11 @@ static inline bool pin_list_empty(const struct pin_list *l)
 	return l->next == l;
 }
 
+/* Holders kept (with their pidfd) after their last pin or lease ended,
+ * so that a process pinning again and again is not looked up in /proc
+ * each time.  They go when the process exits or past this many. */
+#define PIN_IDLE_HOLDERS 256u
+
 /* A holder process: pid + start time + pidfd. */
 struct pin_holder {
 	struct itree_node node; /* in pt->holders, point = pid */
@@ -169,6 +174,7 @@ struct pin_table {
 
 	struct pin *work;        /* pins with pending actions */
 	struct pin_holder *watch; /* holders whose pidfd needs a poll */
+	uint32_t nidle;          /* holders kept with no reference */
 	struct pin_range **scratch; /* gate's list of conflicting ranges */
 	uint32_t nscratch, scratch_cap;
 };
@@ -179,6 +185,14 @@ struct pin_holder *pin_holder_get_locked(struct pin_table *pt, pid_t pid,
 					 uint64_t start, int pidfd,
 					 uint32_t uid, const char *comm);
 void pin_holder_put_locked(struct pin_table *pt, struct pin_holder *h);
+/* Take H out of pt->holders (it is exited or superseded). */
+void pin_holder_unlink_locked(struct pin_table *pt, struct pin_holder *h);
+/* A holder with no reference that is out of the tree is dead: the engine
+ * cancels its pidfd poll and frees it. */
+static inline bool pin_holder_dead(const struct pin_holder *h)
+{
+	return h->refs == 0 && !h->in_tree;
+}
 int pin_holder_resolve(struct pin_table *pt, const struct pin_caller *c,
 		       struct pin_holder **out);
 struct pin_inode *pin_inode_get_locked(struct pin_table *pt, uint64_t ino,
@@ -209,8 +223,12 @@ struct pin_policy *pin_policy_of_locked(struct pin_table *pt,
 					struct pin_inode *in);
 void pin_policy_desc(struct pin_table *pt, const struct pin *p,
 		     struct pinfs_policy_pin *out);
-/* Read INO's policy xattr (no lock held): the policy or NULL. */
-struct pin_policy *pin_policy_read_xattr(struct pin_table *pt, uint64_t ino);
+/*
+ * Called without the lock; returns with pt->lock held and a reference on
+ * INO's record (NULL: out of memory, lock held all the same).  A new
+ * record gets the policy of INO's xattr, read before the lock is taken.
+ */
+struct pin_inode *pin_inode_grab(struct pin_table *pt, uint64_t ino);
 
 /* registry.c */
 int pin_registry_put(struct pin_table *pt, const struct pin *p);

@@ -220,7 +220,8 @@ void pin_policy_desc(struct pin_table *pt, const struct pin *p,
 		out->flags |= PINFS_POLICY_PIN_RECOVERED;
 }
 
-struct pin_policy *pin_policy_read_xattr(struct pin_table *pt, uint64_t ino)
+/* INO's policy xattr (no lock held): the policy named, or NULL. */
+static struct pin_policy *read_xattr(struct pin_table *pt, uint64_t ino)
 {
 	char buf[PINFS_POLICY_NAME_MAX + 2];
 	ssize_t n;
@@ -250,4 +251,22 @@ int pin_file_policy_set(struct pin_table *pt, uint64_t ino, const char *name)
 		itree_entry(n, struct pin_inode, node)->policy = pol;
 	pthread_mutex_unlock(&pt->lock);
 	return 0;
+}
+
+struct pin_inode *pin_inode_grab(struct pin_table *pt, uint64_t ino)
+{
+	struct pin_policy *pol = NULL;
+	struct itree_node *n;
+	bool have_pol = false;
+
+	for (;;) {
+		pthread_mutex_lock(&pt->lock);
+		n = itree_find_point(&pt->inodes, ino);
+		if (n || have_pol)
+			return pin_inode_get_locked(pt, ino, pol);
+		/* A new record: read the xattr without the lock, look again. */
+		pthread_mutex_unlock(&pt->lock);
+		pol = read_xattr(pt, ino);
+		have_pol = true;
+	}
 }

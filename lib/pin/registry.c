@@ -23,6 +23,7 @@
  */
 #include <endian.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -50,17 +51,31 @@ _Static_assert(sizeof(struct preg_rec) == STORE_PREG_RECORD_SIZE, "preg");
 _Static_assert(offsetof(struct preg_rec, pin_id) == 16, "preg pin_id");
 _Static_assert(offsetof(struct preg_rec, comm) == 72, "preg comm");
 
+static uint32_t crc_table[256];
+static pthread_once_t crc_once = PTHREAD_ONCE_INIT;
+
+static void crc_init(void)
+{
+	uint32_t i, c;
+	int k;
+
+	for (i = 0; i < 256; i++) {
+		c = i;
+		for (k = 0; k < 8; k++)
+			c = (c >> 1) ^ (0x82f63b78u & (0u - (c & 1)));
+		crc_table[i] = c;
+	}
+}
+
+/* CRC-32C (Castagnoli), as the store's own records. */
 static uint32_t crc32c(const void *buf, size_t n)
 {
 	const uint8_t *p = buf;
 	uint32_t crc = ~0u;
-	int k;
 
-	while (n--) {
-		crc ^= *p++;
-		for (k = 0; k < 8; k++)
-			crc = (crc >> 1) ^ (0x82f63b78u & (0u - (crc & 1)));
-	}
+	pthread_once(&crc_once, crc_init);
+	while (n--)
+		crc = (crc >> 8) ^ crc_table[(crc ^ *p++) & 0xff];
 	return ~crc;
 }
 
@@ -174,7 +189,6 @@ static int scan_hold(void *arg, uint64_t pin_id, uint64_t region_off,
 static int revive(struct pin_table *pt, const struct preg_rec *r,
 		  uint32_t slot, int fd)
 {
-	struct pin_policy *xpol;
 	struct pin *p = calloc(1, sizeof(*p));
 
 	if (!p) {
@@ -196,15 +210,15 @@ static int revive(struct pin_table *pt, const struct preg_rec *r,
 		p->ext = NULL;
 		p->next = 0;
 	}
-	xpol = pin_policy_read_xattr(pt, p->ino);
-	pthread_mutex_lock(&pt->lock);
+	p->inode = pin_inode_grab(pt, p->ino); /* takes the lock */
 	p->holder = pin_holder_get_locked(pt, (pid_t)le32toh(r->pid),
 					  le64toh(r->start), fd,
 					  le32toh(r->uid), r->comm);
-	p->inode = p->holder ? pin_inode_get_locked(pt, p->ino, xpol) : NULL;
-	if (!p->inode) {
+	if (!p->inode || !p->holder) {
 		if (p->holder)
 			pin_holder_put_locked(pt, p->holder);
+		if (p->inode)
+			pin_inode_put_locked(pt, p->inode);
 		pthread_mutex_unlock(&pt->lock);
 		if (p->have_iref)
 			store_iput(pt->st, p->ino, 1);

@@ -177,7 +177,7 @@ static void arm_watch_locked(struct pin_table *pt)
 	while ((h = pt->watch)) {
 		pt->watch = h->next_watch;
 		h->poll_queued = false;
-		if (h->refs == 0) {
+		if (pin_holder_dead(h)) {
 			if (!h->poll_armed) {
 				free_holder(h);
 				continue;
@@ -411,6 +411,14 @@ static void holder_exit_locked(struct pin_table *pt, struct pin_holder *h,
 
 	h->exited = true;
 	pin_trace_emit(pt->trace, PIN_TR_EXIT, 0, 0, 0, 0, h->pid, 0);
+	if (h->refs == 0) { /* idle: nothing of it to end */
+		pt->nidle--;
+		itree_remove(&pt->holders, &h->node);
+		h->in_tree = false;
+		if (!h->poll_queued)
+			free_holder(h);
+		return;
+	}
 	if (h->in_tree) {
 		itree_remove(&pt->holders, &h->node);
 		h->in_tree = false;
@@ -451,7 +459,7 @@ static void handle_cqe(struct pin_table *pt, struct io_uring_cqe *cqe,
 		h = (struct pin_holder *)(uintptr_t)(ud & ~UD_TAG_MASK);
 		pthread_mutex_lock(&pt->lock);
 		h->poll_armed = false;
-		if (h->refs == 0) {
+		if (pin_holder_dead(h)) {
 			if (!h->poll_queued)
 				free_holder(h);
 		} else if (cqe->res > 0) {
@@ -579,7 +587,7 @@ void pin_engine_stop(struct pin_table *pt)
 	while ((h = pt->watch)) {
 		pt->watch = h->next_watch;
 		h->poll_queued = false;
-		if (h->refs == 0)
+		if (pin_holder_dead(h))
 			free_holder(h);
 	}
 	pthread_mutex_unlock(&pt->lock);

@@ -185,6 +185,32 @@ static struct pin_holder *holder_find_locked(struct pin_table *pt, pid_t pid)
  * A holder with the same pid but another start time is a dead one the
  * engine has not reaped yet: it leaves the tree.
  */
+/* A new reference on H, which may be idle. */
+static void holder_ref_locked(struct pin_table *pt, struct pin_holder *h)
+{
+	if (h->refs++ == 0 && h->in_tree)
+		pt->nidle--;
+}
+
+void pin_holder_unlink_locked(struct pin_table *pt, struct pin_holder *h)
+{
+	if (!h->in_tree)
+		return;
+	itree_remove(&pt->holders, &h->node);
+	h->in_tree = false;
+	if (h->refs == 0) {
+		pt->nidle--;
+		/* dead now: the engine cancels its poll, then frees it */
+		pin_watch_locked(pt, h);
+	}
+}
+
+/*
+ * The live holder PID/START, with a new reference; created (taking
+ * ownership of PIDFD) when missing.  If one exists, PIDFD is closed.
+ * A holder with the same pid but another start time is a dead one the
+ * engine has not reaped yet: it leaves the tree.
+ */
 struct pin_holder *pin_holder_get_locked(struct pin_table *pt, pid_t pid,
 					 uint64_t start, int pidfd,
 					 uint32_t uid, const char *comm)
@@ -192,15 +218,13 @@ struct pin_holder *pin_holder_get_locked(struct pin_table *pt, pid_t pid,
 	struct pin_holder *h = holder_find_locked(pt, pid);
 
 	if (h && h->start == start && !h->exited) {
-		h->refs++;
+		holder_ref_locked(pt, h);
 		if (pidfd >= 0)
 			close(pidfd);
 		return h;
 	}
-	if (h) {
-		itree_remove(&pt->holders, &h->node);
-		h->in_tree = false;
-	}
+	if (h)
+		pin_holder_unlink_locked(pt, h);
 	h = calloc(1, sizeof(*h));
 	if (!h) {
 		if (pidfd >= 0)
@@ -227,6 +251,10 @@ void pin_holder_put_locked(struct pin_table *pt, struct pin_holder *h)
 {
 	if (--h->refs)
 		return;
+	if (h->in_tree && !h->exited && pt->nidle < PIN_IDLE_HOLDERS) {
+		pt->nidle++; /* idle: kept for the next call */
+		return;
+	}
 	if (h->in_tree) {
 		itree_remove(&pt->holders, &h->node);
 		h->in_tree = false;
@@ -255,7 +283,7 @@ int pin_holder_resolve(struct pin_table *pt, const struct pin_caller *c,
 	pthread_mutex_lock(&pt->lock);
 	h = holder_find_locked(pt, c->tid);
 	if (h && !h->exited) {
-		h->refs++;
+		holder_ref_locked(pt, h);
 		pthread_mutex_unlock(&pt->lock);
 		*out = h;
 		return 0;
@@ -416,6 +444,8 @@ void pin_end_locked(struct pin_table *pt, struct pin *p)
  */
 void pin_finish(struct pin_table *pt, struct pin *p)
 {
+	bool kick;
+
 	if (p->slot != UINT32_MAX)
 		pin_registry_clear(pt, p->slot);
 	store_release_holds(pt->st, p->id);
@@ -428,8 +458,10 @@ void pin_finish(struct pin_table *pt, struct pin *p)
 		pt->slots[p->slot] = 0;
 	pin_inode_put_locked(pt, p->inode);
 	pin_holder_put_locked(pt, p->holder);
+	kick = pt->waiters.count != 0; /* waiters may go on */
 	pthread_mutex_unlock(&pt->lock);
-	pin_engine_kick(pt); /* waiters may go on */
+	if (kick)
+		pin_engine_kick(pt);
 	free(p->ext);
 	free(p);
 }
