@@ -6,6 +6,9 @@
  */
 #include "pin_fixture.h"
 
+#include <pthread.h>
+#include <stdio.h>
+#include <stdint.h>
 #include <sys/wait.h>
 
 #define MS 1000000ull
@@ -252,6 +255,117 @@ START_TEST(test_exit_releases_and_orphan)
 }
 END_TEST
 
+
+START_TEST(test_idle_holder_exit)
+{
+	struct holder h[1];
+	uint64_t id;
+	static const uint32_t seq[] = { PIN_TR_PIN, PIN_TR_ACK, PIN_TR_RELEASE,
+					PIN_TR_EXIT, 0 };
+	int i;
+
+	ck_assert_int_eq(holder_spawn(&h[0], H_ACK, SIGUSR1), 0);
+	mk_table("break", 5000, 0, 0);
+	ck_assert_int_eq(do_pin(&h[0], FH, 0, 4096, 0, &id), 0);
+	ck_assert_int_eq(do_unpin(&h[0], id), 0);
+	/* Idle now: its exit is still seen, and it goes. */
+	kill(h[0].pid, SIGKILL);
+	ck_assert_int_eq(holder_reap(&h[0], 2000), 0);
+	for (i = 0; i < 2000 && !trace_has(0, seq); i++)
+		usleep(1000);
+	ck_assert(trace_has(0, seq));
+	teardown_all(h, 1);
+}
+END_TEST
+
+/* Pinners on three threads against a puncher that waits for breaks. */
+struct stress {
+	const struct holder *h;
+	uint64_t fh;
+	int done, again;
+};
+
+static void *pinner(void *arg)
+{
+	struct stress *s = arg;
+	unsigned seed = (unsigned)s->fh;
+	uint64_t id;
+	int i, rc;
+
+	for (i = 0; i < 300; i++) {
+		uint64_t off = (uint64_t)(rand_r(&seed) % 60) * 4096;
+		uint64_t len = (uint64_t)(1 + rand_r(&seed) % 4) * 4096;
+
+		rc = do_pin(s->h, s->fh, off, len,
+			    i % 2 ? PINFS_PIN_WRITE : 0, &id);
+		if (rc == -EAGAIN) {
+			s->again++;
+			usleep(200);
+			continue;
+		}
+		if (rc)
+			return (void *)(intptr_t)rc;
+		usleep((useconds_t)(rand_r(&seed) % 300));
+		rc = do_unpin(s->h, id);
+		if (rc)
+			return (void *)(intptr_t)rc;
+		s->done++;
+	}
+	return NULL;
+}
+
+START_TEST(test_stress_pin_punch)
+{
+	struct holder h[1];
+	struct stress s[3];
+	pthread_t th[3];
+	struct waitres w;
+	uint64_t handle;
+	void *ret;
+	int i, rc, res, waits = 0;
+
+	ck_assert_int_eq(holder_spawn(&h[0], H_ACK, SIGUSR1), 0);
+	mk_table("break", 20, 0, 0);
+	waitres_init(&w);
+	for (i = 0; i < 3; i++) {
+		s[i] = (struct stress){ .h = &h[0], .fh = FH + (uint64_t)i };
+		if (i < 2) /* two leased files, one not */
+			ck_assert_int_eq(do_lease(&h[0], s[i].fh,
+						  PINFS_LEASE_BREAKABLE, 0, 0,
+						  SIGUSR1), 0);
+		ck_assert_int_eq(pthread_create(&th[i], NULL, pinner, &s[i]),
+				 0);
+	}
+	for (i = 0; i < 150; i++) {
+		uint64_t off = (uint64_t)(i * 7 % 60) * 4096;
+
+		rc = fake_punch(st, INO, off, 4096);
+		if (rc == -EAGAIN) {
+			ck_assert_int_eq(pin_wait_last(pt, on_done, &w, &handle),
+					 0);
+			ck_assert_int_eq(waitres_get(&w, 3000, &res), 0);
+			ck_assert_int_eq(res, 0);
+			waits++;
+		} else {
+			ck_assert_int_eq(rc, 0);
+		}
+		usleep(300);
+	}
+	for (i = 0; i < 3; i++) {
+		pthread_join(th[i], &ret);
+		ck_assert_ptr_null(ret);
+		ck_assert_int_gt(s[i].done, 0);
+	}
+	if (getenv("PIN_STRESS_VERBOSE"))
+		fprintf(stderr, "waits %d, done %d %d %d, again %d %d %d\n",
+			waits, s[0].done, s[1].done, s[2].done, s[0].again,
+			s[1].again, s[2].again);
+	ck_assert_int_eq(wait_pins(0, 2000), 0);
+	ck_assert_uint_eq(fake_held_blocks(st), 0);
+	teardown_all(h, 1);
+}
+END_TEST
+
 static Suite *revoke_suite(void)
 {
 	Suite *s = suite_create("revoke");
@@ -265,6 +379,8 @@ static Suite *revoke_suite(void)
 	tcase_add_test(tc, test_cancel_changes_nothing);
 	tcase_add_test(tc, test_two_holders_in_parallel);
 	tcase_add_test(tc, test_exit_releases_and_orphan);
+	tcase_add_test(tc, test_idle_holder_exit);
+	tcase_add_test(tc, test_stress_pin_punch);
 	suite_add_tcase(s, tc);
 	return s;
 }
