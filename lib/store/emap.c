@@ -134,7 +134,8 @@ int emap_load(struct store *st, struct minode *mi, const char **why)
 		}
 		b = ld64(eb->next);
 	}
-	qsort(mi->ext, mi->next, sizeof(*mi->ext), ext_cmp);
+	if (mi->next > 1)
+		qsort(mi->ext, mi->next, sizeof(*mi->ext), ext_cmp);
 	for (uint32_t i = 1; i < mi->next; i++) {
 		if (mi->ext[i - 1].fblk + mi->ext[i - 1].len > mi->ext[i].fblk) {
 			*why = "extents of one file overlap";

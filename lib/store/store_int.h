@@ -84,7 +84,7 @@ struct minode {
 	uint64_t size, gen, rdev, parent, xattr_blk;
 	struct timespec atime, mtime, ctime, btime;
 	uint32_t iflags;
-	uint8_t inl[PFS_INLINE_BYTES];
+	_Alignas(8) uint8_t inl[PFS_INLINE_BYTES];
 	uint64_t refs;        /* store_iget references */
 	bool orphan_listed;
 	/* extent map, sorted by fblk */
