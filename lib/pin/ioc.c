@@ -222,8 +222,10 @@ static int load_extents(struct pin_table *pt, struct pin *p)
 	n = store_extents(pt->st, p->ino, p->off, p->len, 0, NULL, 0, &total);
 	if (n < 0)
 		return n;
-	if (total == 0 || total > UINT32_MAX)
-		return -EIO;
+	if (total == 0)
+		return -EAGAIN; /* punched since prepare_range: try again */
+	if (total > UINT32_MAX)
+		return -EFBIG;
 	se = calloc(total, sizeof(*se));
 	p->ext = calloc(total, sizeof(*p->ext));
 	if (!se || !p->ext) {
@@ -392,7 +394,7 @@ int pin_ioc_pin(struct pin_table *pt, const struct pin_caller *c,
 	struct pin_holder *h;
 	struct pin *p;
 	uint64_t gen, end, data_end;
-	int rc;
+	int rc, tries;
 
 	if (io->abi_version != PINFS_ABI_VERSION ||
 	    (io->flags & ~PINFS_PIN_IN_FLAGS) || !pin_reserved_zero(io->reserved, 2) ||
@@ -435,14 +437,26 @@ int pin_ioc_pin(struct pin_table *pt, const struct pin_caller *c,
 
 	/* Outside the lock: the store may pass the gate (CoW) here. */
 	data_end = end < attr.size ? end : attr.size;
-	rc = prepare_range(pt, ino, p->off, data_end,
-			   (p->flags & PINFS_PIN_WRITE) != 0);
-	if (!rc)
-		rc = store_iget(pt->st, ino);
-	if (!rc) {
-		p->have_iref = true;
-		rc = load_extents(pt, p);
+	rc = store_iget(pt->st, ino);
+	p->have_iref = rc == 0;
+	/* A change the gate let by meanwhile (this pin does not conflict
+	 * yet) can punch the range again: a few tries, then EAGAIN. */
+	for (tries = 0; !rc && tries < 4; tries++) {
+		pthread_mutex_lock(&pt->lock);
+		gen = p->inode->gen;
+		pthread_mutex_unlock(&pt->lock);
+		rc = prepare_range(pt, ino, p->off, data_end,
+				   (p->flags & PINFS_PIN_WRITE) != 0);
+		if (!rc)
+			rc = load_extents(pt, p);
+		if (rc != -EAGAIN)
+			break;
+		free(p->ext);
+		p->ext = NULL;
+		rc = 0;
 	}
+	if (!rc && !p->ext)
+		rc = -EAGAIN;
 	if (!rc)
 		rc = pin_registry_put(pt, p); /* record first, then holds */
 	if (!rc)
