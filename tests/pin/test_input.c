@@ -9,6 +9,8 @@
  */
 #include "pin_fixture.h"
 
+#include <stdbool.h>
+
 static struct pinfs_pin *new_pin(uint64_t off, uint64_t len)
 {
 	struct pinfs_pin *p = calloc(1, sizeof(*p));
@@ -269,6 +271,139 @@ START_TEST(test_trace_ring)
 }
 END_TEST
 
+
+/* Random bytes in every field of every call: only documented errors, no
+ * crash, and everything taken can be given back. */
+static uint64_t r64(unsigned *seed)
+{
+	return (uint64_t)rand_r(seed) << 33 ^ (uint64_t)rand_r(seed) << 11 ^
+	       (uint64_t)rand_r(seed);
+}
+
+static void garble(void *buf, size_t n, unsigned *seed)
+{
+	uint8_t *b = buf;
+	size_t i;
+
+	for (i = 0; i < n && i < 256; i++)
+		b[i] = (uint8_t)rand_r(seed);
+}
+
+static bool allowed(int rc)
+{
+	return rc == 0 || rc == -EINVAL || rc == -ENOENT || rc == -EPERM ||
+	       rc == -EAGAIN || rc == -ENXIO || rc == -EACCES ||
+	       rc == -EDQUOT || rc == -ENOSPC;
+}
+
+START_TEST(test_garbage)
+{
+	struct holder h[1];
+	struct pin_caller c;
+	union {
+		struct pinfs_lease l;
+		struct pinfs_pin p;
+		struct pinfs_unpin u;
+		struct pinfs_breaks b;
+		struct pinfs_sync s;
+		struct pinfs_pins ps;
+		struct pinfs_extents x;
+	} *a = calloc(1, sizeof(*a));
+	uint64_t ids[64], ino, off, len;
+	unsigned seed = 4242, nids = 0, i, bad = 0, ok = 0;
+	int rc;
+
+	ck_assert_int_eq(holder_spawn(&h[0], H_ACK, SIGUSR1), 0);
+	mk_table("break", 5000, 0, 0);
+	c = as(&h[0]);
+	for (i = 0; i < 20000; i++) {
+		unsigned op = (unsigned)rand_r(&seed) % 8;
+		uint64_t fh = 1 + (uint64_t)rand_r(&seed) % 3;
+
+		memset(a, 0, sizeof(*a));
+		garble(a, sizeof(*a), &seed);
+		/* Often enough valid-looking to get past the first checks. */
+		if (rand_r(&seed) % 4) {
+			a->p.abi_version = PINFS_ABI_VERSION;
+			if (op == 1 || op == 7) { /* pin, attach */
+				a->p.flags &= (rand_r(&seed) % 2) ? 1 : 0;
+				memset(a->p.reserved, 0, sizeof(a->p.reserved));
+				a->p.off = (r64(&seed) % 80) * 4096;
+				a->p.len = (r64(&seed) % 8) * 4096;
+				a->p.pin_id = op == 7 && nids ? ids[0] : 0;
+			}
+		}
+		switch (op) {
+		case 0:
+			if (a->l.abi_version == PINFS_ABI_VERSION) {
+				a->l.type %= 3;
+				a->l.flags = 0;
+				memset(a->l.reserved, 0, sizeof(a->l.reserved));
+				a->l.off = (r64(&seed) % 80) * 4096;
+				a->l.len = (r64(&seed) % 8) * 4096;
+				a->l.signo %= 70;
+			}
+			rc = pin_ioc_setlease(pt, &c, INO, fh, &a->l);
+			break;
+		case 1:
+			rc = pin_ioc_pin(pt, &c, INO, fh, &a->p);
+			if (!rc && nids < 64)
+				ids[nids++] = a->p.pin_id;
+			else if (!rc) {
+				struct pinfs_unpin u = {
+					.abi_version = PINFS_ABI_VERSION,
+					.pin_id = a->p.pin_id };
+				ck_assert_int_eq(pin_ioc_unpin(pt, &c, &u), 0);
+			}
+			break;
+		case 2:
+			if (nids && rand_r(&seed) % 2) {
+				memset(&a->u, 0, sizeof(a->u));
+				a->u.abi_version = PINFS_ABI_VERSION;
+				a->u.pin_id = ids[--nids];
+			}
+			rc = pin_ioc_unpin(pt, &c, &a->u);
+			break;
+		case 3:
+			rc = pin_ioc_breaks(pt, &c, &a->b);
+			break;
+		case 4:
+			rc = pin_ioc_sync(pt, &c, &a->s, &ino, &off, &len);
+			break;
+		case 5:
+			rc = pin_ioc_pins(pt, &c, &a->ps);
+			break;
+		case 6:
+			rc = pin_ioc_extents(pt, &c, &a->x);
+			break;
+		default:
+			rc = pin_ioc_attach(pt, &c, INO, fh, &a->p);
+			break;
+		}
+		bad += !allowed(rc);
+		ok += rc == 0;
+		if (!allowed(rc))
+			fprintf(stderr, "op %u: %d\n", op, rc);
+	}
+	ck_assert_uint_eq(bad, 0);
+	ck_assert_uint_gt(ok, 1000);
+	while (nids) {
+		struct pinfs_unpin u = { .abi_version = PINFS_ABI_VERSION,
+					 .pin_id = ids[--nids] };
+
+		rc = pin_ioc_unpin(pt, &c, &u);
+		ck_assert(rc == 0 || rc == -ENOENT);
+	}
+	for (i = 1; i <= 3; i++)
+		pin_file_release(pt, i);
+	ck_assert_uint_eq(count_pins(), 0);
+	ck_assert_uint_eq(fake_held_blocks(st), 0);
+	ck_assert_int_eq(fake_truncate(st, INO, 0), 0);
+	free(a);
+	teardown_all(h, 1);
+}
+END_TEST
+
 static Suite *input_suite(void)
 {
 	Suite *s = suite_create("input");
@@ -278,6 +413,7 @@ static Suite *input_suite(void)
 	tcase_add_test(tc, test_bad_pin);
 	tcase_add_test(tc, test_bad_lease_unpin_sync);
 	tcase_add_test(tc, test_limits);
+	tcase_add_test(tc, test_garbage);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("listings");
 	tcase_set_timeout(tc, 30);
