@@ -217,3 +217,30 @@ uint32_t pin_file_poll(struct pin_table *pt, uint64_t fh)
 	pthread_mutex_unlock(&pt->lock);
 	return ev;
 }
+
+static int is_pin(void *arg, struct itree_node *n)
+{
+	struct pin_range *r = itree_entry(n, struct pin_range, node);
+
+	return r->kind == PIN_KIND_PIN &&
+	       ((struct pin *)r)->state != PIN_ST_PREPARING;
+}
+
+bool pin_range_pinned(struct pin_table *pt, uint64_t ino, uint64_t off,
+		      uint64_t len)
+{
+	struct itree_node *n;
+	uint64_t last;
+	bool r = false;
+
+	if (len == 0)
+		return false;
+	last = off + len - 1 < off ? UINT64_MAX : off + len - 1;
+	pthread_mutex_lock(&pt->lock);
+	n = itree_find_point(&pt->inodes, ino);
+	if (n)
+		r = itree_overlaps(&itree_entry(n, struct pin_inode, node)->ranges,
+				   off, last, is_pin, NULL) != 0;
+	pthread_mutex_unlock(&pt->lock);
+	return r;
+}

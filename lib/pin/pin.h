@@ -29,6 +29,7 @@
 #ifndef PINFS_PIN_H
 #define PINFS_PIN_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -125,6 +126,10 @@ int pin_ioc_pins(struct pin_table *pt, const struct pin_caller *c,
 /* PINFS_IOC_EXTENTS with pin_id != 0 (the daemon serves pin_id 0). */
 int pin_ioc_extents(struct pin_table *pt, const struct pin_caller *c,
 		    struct pinfs_extents *io);
+/* Does a live pin cover part of [off, off+len) of INO?  For the
+ * PINFS_EXT_PINNED flag of the file's extents (EXTENTS with pin_id 0). */
+bool pin_range_pinned(struct pin_table *pt, uint64_t ino, uint64_t off,
+		      uint64_t len);
 /* Limits and pinned bytes for PINFS_IOC_INFO. */
 void pin_fill_info(struct pin_table *pt, struct pinfs_info *info);
 

@@ -15,7 +15,12 @@ START_TEST(test_no_overlap_passes)
 	ck_assert_int_eq(holder_spawn(&h[0], H_ACK, SIGUSR1), 0);
 	mk_table("deny", 5000, 0, 0);
 	ck_assert_int_eq(pin_gate(pt, INO, 0, 4096, STORE_CHANGE_PUNCH), 0);
+	ck_assert(!pin_range_pinned(pt, INO, 0, 4096));
 	ck_assert_int_eq(do_pin(&h[0], FH, 0, 4096, 0, &id), 0);
+	ck_assert(pin_range_pinned(pt, INO, 0, 4096));
+	ck_assert(pin_range_pinned(pt, INO, 4095, UINT64_MAX));
+	ck_assert(!pin_range_pinned(pt, INO, 4096, 4096));
+	ck_assert(!pin_range_pinned(pt, INO + 1, 0, 4096));
 	/* Other ranges, other inodes, zero length: nothing to decide. */
 	ck_assert_int_eq(pin_gate(pt, INO, 4096, 4096, STORE_CHANGE_PUNCH), 0);
 	ck_assert_int_eq(pin_gate(pt, INO + 1, 0, 4096, STORE_CHANGE_PUNCH), 0);
