@@ -371,9 +371,11 @@ void store_iput(struct store *st, uint64_t ino, uint64_t n)
 int store_reclaim_orphans(struct store *st)
 {
 	size_t i = 0;
-	int err = 0, n = 0;
+	int err = 0;
 
 	st_wrlock(st);
+	if (st->readonly)   /* nothing can be freed; orphans stay listed */
+		goto out;
 	if ((err = st_writable(st)))
 		goto out;
 	while (i < st->norphans) {
@@ -398,9 +400,8 @@ int store_reclaim_orphans(struct store *st)
 		err = inode_reap(st, mi);
 		if (err)
 			goto out;
-		n++;
 	}
 out:
 	st_unlock(st);
-	return err ? err : n;
+	return err;
 }

@@ -311,7 +311,9 @@ int store_preg_put(struct store *st, uint32_t slot, const void *rec);
 int store_preg_get(struct store *st, uint32_t slot, void *rec);
 uint32_t store_preg_slots(struct store *st);
 
-/* Free the orphans (nlink 0, no references) left by a crash. */
+/* Free the orphans (nlink 0, no store_iget references) left by a crash or
+ * by STORE_OPEN_NO_RECLAIM; orphans still referenced stay, and a read-only
+ * store frees nothing.  0 or -errno. */
 int store_reclaim_orphans(struct store *st);
 
 /* ---- fsck -------------------------------------------------------------- */
