@@ -473,6 +473,7 @@ int pin_ioc_pin(struct pin_table *pt, const struct pin_caller *c,
 		return rc;
 	}
 	p->state = PINFS_STATE_ACTIVE;
+	p->was_live = true;
 	if (pin_is_leased_locked(pt, p))
 		p->flags |= PINFS_PIN_LEASED;
 	pin_fill_reply(p, io);

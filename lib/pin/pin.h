@@ -44,6 +44,14 @@ struct pin_table;
  * a new break event: the daemon wakes its pollers (POLLPRI). */
 typedef void (*pin_poll_notify_fn)(void *arg, uint64_t fh);
 
+/* Called without pin locks when a write pin ended (unpin, holder exit):
+ * the holder may have written [off, off+len) of INO through its mapping,
+ * so the daemon drops the kernel's cached pages of that range (from a
+ * thread that handles no request on INO: notify_inval_inode is
+ * synchronous). */
+typedef void (*pin_write_end_fn)(void *arg, uint64_t ino, uint64_t off,
+				 uint64_t len);
+
 enum pin_option_flags {
 	PIN_OPT_DENY_EBUSY = 1u << 0, /* deny with EBUSY, not ETXTBSY */
 };
@@ -59,6 +67,8 @@ struct pin_options {
 	uint32_t flags;                /* enum pin_option_flags */
 	pin_poll_notify_fn poll_notify; /* may be NULL */
 	void *poll_arg;
+	pin_write_end_fn write_end;     /* may be NULL */
+	void *write_end_arg;
 };
 
 /* Defaults: policy break, 45000 ms, kill_grace 10000 ms, no limits. */

@@ -138,6 +138,7 @@ struct pin {
 	struct pinfs_extent *ext;
 	uint32_t next;
 	bool on_work, killed, have_iref;
+	bool was_live;           /* reached ACTIVE (its holder saw it) */
 	uint64_t created_ns, deadline_ns, kill_ns;
 	uint32_t brk_reason, brk_signo;
 	uint64_t brk_off, brk_len;

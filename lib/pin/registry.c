@@ -231,6 +231,7 @@ static int revive(struct pin_table *pt, const struct preg_rec *r,
 	p->r.node.start = p->off;
 	p->r.node.last = p->off + p->len - 1;
 	p->state = PINFS_STATE_ACTIVE;
+	p->was_live = true;
 	itree_insert(&pt->pins, &p->idnode);
 	itree_insert(&p->inode->ranges, &p->r.node);
 	pin_list_add(&p->holder->pins, &p->hlink);

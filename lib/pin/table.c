@@ -449,6 +449,8 @@ void pin_finish(struct pin_table *pt, struct pin *p)
 	if (p->slot != UINT32_MAX)
 		pin_registry_clear(pt, p->slot);
 	store_release_holds(pt->st, p->id);
+	if ((p->flags & PINFS_PIN_WRITE) && p->was_live && pt->opt.write_end)
+		pt->opt.write_end(pt->opt.write_end_arg, p->ino, p->off, p->len);
 	if (p->have_iref)
 		store_iput(pt->st, p->ino, 1);
 	pin_trace_emit(pt->trace, PIN_TR_RELEASE, p->id, p->ino, p->off,

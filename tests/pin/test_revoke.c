@@ -366,6 +366,45 @@ START_TEST(test_stress_pin_punch)
 }
 END_TEST
 
+
+static int write_ends;
+static uint64_t write_end_off, write_end_len;
+
+static void on_write_end(void *arg, uint64_t ino, uint64_t off, uint64_t len)
+{
+	write_ends++;
+	write_end_off = off;
+	write_end_len = len;
+}
+
+START_TEST(test_write_end_callback)
+{
+	struct pin_options o;
+	struct holder h[1];
+	uint64_t id;
+
+	ck_assert_int_eq(holder_spawn(&h[0], H_ACK, SIGUSR1), 0);
+	st = fake_store_new();
+	ck_assert_int_eq(fake_create(st, INO, FILE_SIZE, true), 0);
+	pin_options_init(&o);
+	o.write_end = on_write_end;
+	ck_assert_int_eq(pin_table_new(st, &o, &pt, NULL), 0);
+	ck_assert_int_eq(do_pin(&h[0], FH, 0, 4096, 0, &id), 0);
+	ck_assert_int_eq(do_unpin(&h[0], id), 0);
+	ck_assert_int_eq(write_ends, 0); /* a read pin wrote nothing */
+	ck_assert_int_eq(do_pin(&h[0], FH, 8192, 8192, PINFS_PIN_WRITE, &id), 0);
+	ck_assert_int_eq(do_unpin(&h[0], id), 0);
+	ck_assert_int_eq(write_ends, 1);
+	ck_assert_uint_eq(write_end_off, 8192);
+	ck_assert_uint_eq(write_end_len, 8192);
+	/* A write pin refused (past EOF) never reached its holder. */
+	ck_assert_int_eq(do_pin(&h[0], FH, 0, FILE_SIZE * 2, PINFS_PIN_WRITE,
+				NULL), -ENXIO);
+	ck_assert_int_eq(write_ends, 1);
+	teardown_all(h, 1);
+}
+END_TEST
+
 static Suite *revoke_suite(void)
 {
 	Suite *s = suite_create("revoke");
@@ -380,6 +419,7 @@ static Suite *revoke_suite(void)
 	tcase_add_test(tc, test_two_holders_in_parallel);
 	tcase_add_test(tc, test_exit_releases_and_orphan);
 	tcase_add_test(tc, test_idle_holder_exit);
+	tcase_add_test(tc, test_write_end_callback);
 	tcase_add_test(tc, test_stress_pin_punch);
 	suite_add_tcase(s, tc);
 	return s;
