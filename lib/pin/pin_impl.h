@@ -167,7 +167,7 @@ struct pin_table {
 	uint64_t pinned_bytes;
 
 	uint8_t *slots;          /* registry slot in use, one byte each */
-	uint32_t nslots;
+	uint32_t nslots, slot_hint;
 
 	struct pin_policy builtin[5];
 	struct pin_policy plugin; /* ops NULL when none */

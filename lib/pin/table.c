@@ -470,11 +470,14 @@ void pin_finish(struct pin_table *pt, struct pin *p)
 
 int pin_slot_alloc_locked(struct pin_table *pt, uint32_t *slot)
 {
-	uint32_t i;
+	uint32_t i, k;
 
-	for (i = 0; i < pt->nslots; i++) {
+	/* Next fit from the last slot taken: O(1) while slots are free. */
+	for (k = 0; k < pt->nslots; k++) {
+		i = (pt->slot_hint + k) % pt->nslots;
 		if (!pt->slots[i]) {
 			pt->slots[i] = 1;
+			pt->slot_hint = i + 1;
 			*slot = i;
 			return 0;
 		}
