@@ -315,39 +315,80 @@ void dir_retarget(struct store *st, struct minode *mi, struct dent *d,
 	slot_put(st, mi, d, d->slot);
 }
 
-int store_readdir(struct store *st, uint64_t dir, uint64_t cookie,
-		  store_dirent_fn fn, void *arg)
+/* Entries are copied out in batches under the lock and handed to the
+ * callback without it, so the callback may call back into the store
+ * (readdirplus takes store_getattr / store_iget per entry). */
+#define RD_BATCH 64
+
+struct rd_ent {
+	uint64_t ino, next;
+	uint32_t mode;
+	char name[STORE_NAME_MAX + 1];
+};
+
+static int rd_collect(struct store *st, uint64_t dir, uint64_t cookie,
+		      struct rd_ent *out, int *n)
 {
 	struct minode *mi;
 	struct dindex *dx;
 	int err;
 
+	*n = 0;
 	st_rdlock(st);
 	err = inode_get(st, dir, &mi);
+	if (!err && !S_ISDIR(mi->mode))
+		err = -ENOTDIR;
 	if (err)
 		goto out;
-	if (!S_ISDIR(mi->mode)) {
-		err = -ENOTDIR;
-		goto out;
-	}
 	dx = mi->dir;
 	if (cookie == 0) {
-		if (fn(arg, ".", mi->ino, S_IFDIR, 1))
-			goto out;
+		out[*n] = (struct rd_ent){ .ino = mi->ino, .next = 1,
+					   .mode = S_IFDIR, .name = "." };
+		(*n)++;
 		cookie = 1;
 	}
 	if (cookie == 1) {
-		if (fn(arg, "..", mi->parent, S_IFDIR, 2))
-			goto out;
+		out[*n] = (struct rd_ent){ .ino = mi->parent, .next = 2,
+					   .mode = S_IFDIR, .name = ".." };
+		(*n)++;
 		cookie = 2;
 	}
-	for (uint64_t s = cookie - 2; s < dx->nslots; s++) {
+	for (uint64_t s = cookie - 2; s < dx->nslots && *n < RD_BATCH; s++) {
 		struct dent *d = dx->slots[s];
 
-		if (d && fn(arg, d->name, d->ino, DTTOIF(d->type), s + 3))
-			break;
+		if (!d)
+			continue;
+		out[*n].ino = d->ino;
+		out[*n].next = s + 3;
+		out[*n].mode = DTTOIF(d->type);
+		memcpy(out[*n].name, d->name, d->namelen + 1u);
+		(*n)++;
 	}
 out:
 	st_unlock(st);
+	return err;
+}
+
+int store_readdir(struct store *st, uint64_t dir, uint64_t cookie,
+		  store_dirent_fn fn, void *arg)
+{
+	struct rd_ent *batch = malloc(RD_BATCH * sizeof(*batch));
+	int err = 0, n;
+
+	if (!batch)
+		return -ENOMEM;
+	for (;;) {
+		err = rd_collect(st, dir, cookie, batch, &n);
+		if (err || !n)
+			break;
+		for (int i = 0; i < n; i++) {
+			if (fn(arg, batch[i].name, batch[i].ino, batch[i].mode,
+			       batch[i].next))
+				goto out;
+			cookie = batch[i].next;
+		}
+	}
+out:
+	free(batch);
 	return err;
 }

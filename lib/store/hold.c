@@ -121,17 +121,23 @@ int store_for_each_hold(struct store *st,
 				  uint64_t region_off, uint64_t len),
 			void *arg)
 {
+	struct pfs_dhold *snap;
+	size_t sz = (size_t)st->sb.hold_slots * sizeof(*snap);
 	int ret = 0;
 
+	/* snapshot, then call FN without the lock: FN may use the store */
+	snap = malloc(sz);
+	if (!snap)
+		return -ENOMEM;
 	st_rdlock(st);
-	for (uint32_t i = 0; i < st->sb.hold_slots && !ret; i++) {
-		const struct pfs_dhold *h = &st->holds[i];
-
-		if (h->nblocks)
-			ret = fn(arg, ld64(h->pin_id), ld64(h->rblk) * BLK,
-				 ld64(h->nblocks) * BLK);
-	}
+	memcpy(snap, st->holds, sz);
 	st_unlock(st);
+	for (uint32_t i = 0; i < st->sb.hold_slots && !ret; i++) {
+		if (snap[i].nblocks)
+			ret = fn(arg, ld64(snap[i].pin_id), ld64(snap[i].rblk) * BLK,
+				 ld64(snap[i].nblocks) * BLK);
+	}
+	free(snap);
 	return ret;
 }
 

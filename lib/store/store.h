@@ -193,6 +193,9 @@ int store_rename(struct store *st, uint64_t olddir, const char *oldname,
  * first call uses cookie 0).  FN returns nonzero to stop (e.g. buffer
  * full); the entry it stopped on is not consumed.  NEXT is the cookie that
  * resumes after this entry; cookies stay valid across unrelated changes.
+ * FN runs without the store's lock (entries are copied out in batches), so
+ * it may call back into the store (readdirplus: store_getattr/store_iget);
+ * an entry removed meanwhile may still be listed (lookup then says ENOENT).
  */
 typedef int (*store_dirent_fn)(void *arg, const char *name, uint64_t ino,
 			       uint32_t mode, uint64_t next);
@@ -295,7 +298,9 @@ int store_hold(struct store *st, uint64_t pin_id, uint64_t region_off,
 /* Drop every hold of PIN_ID; blocks no file references become free. */
 int store_release_holds(struct store *st, uint64_t pin_id);
 bool store_block_held(struct store *st, uint64_t region_off);
-/* Call FN for each distinct pin id that holds blocks (recovery at mount). */
+/* Call FN for each hold record (a pin may have several), from a snapshot
+ * taken under the lock; FN runs unlocked and may call into the store.
+ * Stops at and returns FN's first nonzero value. */
 int store_for_each_hold(struct store *st,
 			int (*fn)(void *arg, uint64_t pin_id,
 				  uint64_t region_off, uint64_t len),
