@@ -224,7 +224,8 @@ struct pinfs_pin_entry {
 struct pinfs_pins {
 	uint32_t abi_version; /* in */
 	uint32_t flags;       /* in: 0 */
-	uint64_t first;       /* in: index of the first entry (by pin id) */
+	uint64_t first;       /* in: index of the first entry, in pin-id
+	                         order (next page: first + count) */
 	uint64_t total;       /* out: pins in all */
 	uint32_t count;       /* out: entries in pin[] */
 	uint32_t pad;

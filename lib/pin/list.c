@@ -108,7 +108,7 @@ int pin_ioc_sync(struct pin_table *pt, const struct pin_caller *c,
 
 struct pins_walk {
 	struct pinfs_pins *io;
-	uint64_t now;
+	uint64_t now, first, idx;
 };
 
 static int list_one(void *arg, struct itree_node *n)
@@ -118,6 +118,8 @@ static int list_one(void *arg, struct itree_node *n)
 	struct pinfs_pin_entry *e;
 
 	if (p->state == PIN_ST_PREPARING)
+		return 0;
+	if (w->idx++ < w->first)
 		return 0;
 	if (w->io->count == PINFS_PINS_MAX)
 		return 1;
@@ -144,8 +146,7 @@ static int list_one(void *arg, struct itree_node *n)
 int pin_ioc_pins(struct pin_table *pt, const struct pin_caller *c,
 		 struct pinfs_pins *io)
 {
-	struct pins_walk w = { .io = io };
-	uint64_t first = io->first;
+	struct pins_walk w = { .io = io, .first = io->first };
 
 	if (io->abi_version != PINFS_ABI_VERSION || io->flags ||
 	    !pin_reserved_zero(io->reserved, 2))
@@ -155,7 +156,7 @@ int pin_ioc_pins(struct pin_table *pt, const struct pin_caller *c,
 	w.now = pin_now_ns();
 	pthread_mutex_lock(&pt->lock);
 	io->total = pt->pins.count;
-	itree_overlaps(&pt->pins, first, UINT64_MAX, list_one, &w);
+	itree_overlaps(&pt->pins, 0, UINT64_MAX, list_one, &w);
 	pthread_mutex_unlock(&pt->lock);
 	return 0;
 }
