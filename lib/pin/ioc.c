@@ -149,6 +149,17 @@ static int rewrite(struct pin_table *pt, uint64_t ino, uint64_t a,
 	if (!buf)
 		return -ENOMEM;
 	while (a < b && !rc) {
+		struct store_attr attr;
+
+		/* Never extend the file: a truncate may have run since the
+		 * range was checked (it then also fails the pin's gen check).
+		 * A store call that fills without extending would close the
+		 * remaining window between this check and the write. */
+		rc = store_getattr(pt->st, ino, &attr);
+		if (rc || a >= attr.size)
+			break;
+		if (b > attr.size)
+			b = attr.size;
 		n = b - a < chunk ? (size_t)(b - a) : chunk;
 		if (copy) {
 			r = store_read(pt->st, ino, buf, n, a);
@@ -445,6 +456,14 @@ int pin_ioc_pin(struct pin_table *pt, const struct pin_caller *c,
 		pthread_mutex_lock(&pt->lock);
 		gen = p->inode->gen;
 		pthread_mutex_unlock(&pt->lock);
+		rc = store_getattr(pt->st, ino, &attr);
+		if (rc)
+			break;
+		if (end > ((attr.size + PIN_BLOCK - 1) & ~(PIN_BLOCK - 1))) {
+			rc = -EAGAIN; /* shrunk meanwhile */
+			break;
+		}
+		data_end = end < attr.size ? end : attr.size;
 		rc = prepare_range(pt, ino, p->off, data_end,
 				   (p->flags & PINFS_PIN_WRITE) != 0);
 		if (!rc)

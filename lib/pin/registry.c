@@ -263,9 +263,11 @@ int pin_registry_scan(struct pin_table *pt)
 		rc = store_preg_get(pt->st, slot, &r);
 		if (rc == -ENOENT)
 			continue;
+		pt->slots[slot] = 1; /* until pin_recover says otherwise */
+		if (rc == -EUCLEAN)
+			continue; /* corrupt: pin_recover clears it */
 		if (rc)
 			return rc;
-		pt->slots[slot] = 1; /* until pin_recover says otherwise */
 		if (le64toh(r.pin_id) > max)
 			max = le64toh(r.pin_id);
 	}
@@ -290,9 +292,9 @@ int pin_recover(struct pin_table *pt)
 		rc = store_preg_get(pt->st, slot, &r);
 		if (rc == -ENOENT)
 			continue;
-		if (rc)
+		if (rc && rc != -EUCLEAN)
 			goto out;
-		if (verify(&r)) {
+		if (rc || verify(&r)) {
 			/* Corrupt record: its holds (if any) are released
 			 * below as holds without a record. */
 			pin_trace_emit(pt->trace, PIN_TR_RECOVER, 0, 0, slot, 0,
