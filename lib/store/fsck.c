@@ -172,6 +172,25 @@ static void check_entries(struct fsck *f, struct minode *d)
 	}
 }
 
+/* Repair of an inode that cannot be decoded: free it (its entries and
+ * blocks are then found dangling and leaked, and repaired as such). */
+static void clear_inode(struct fsck *f, uint64_t ino)
+{
+	struct store *st = f->st;
+	const struct pfs_dinode *old =
+		(const void *)(st->base + inode_itab_off(st, ino));
+	struct pfs_dinode d;
+
+	memset(&d, 0, sizeof(d));
+	d.generation = old->generation;
+	tx_begin(st);
+	tx_put(st, inode_itab_off(st, ino), &d, sizeof(d));
+	if (tx_commit(st))
+		return;
+	st->ibits[ino] = 0;
+	st->ifree++;
+}
+
 static void fsck_inodes(struct fsck *f)
 {
 	struct store *st = f->st;
@@ -183,8 +202,12 @@ static void fsck_inodes(struct fsck *f)
 			continue;
 		if (inode_get(st, ino, &mi)) {
 			f->bad[ino] = 1;
-			say(f, true, "inode %llu: %s", (unsigned long long)ino,
-			    st->why ? st->why : "cannot be read");
+			say(f, true, "inode %llu: %s%s", (unsigned long long)ino,
+			    st->why ? st->why : "cannot be read",
+			    f->repair && ino != STORE_ROOT_INO
+				    ? ": inode cleared" : "");
+			if (f->repair && ino != STORE_ROOT_INO)
+				clear_inode(f, ino);
 			continue;
 		}
 		for (uint32_t i = 0; i < mi->next; i++)

@@ -166,6 +166,42 @@ START_TEST(test_readdir_cookies)
 }
 END_TEST
 
+struct reent {
+	struct store *st;
+	int n;
+};
+
+static int rd_reenter(void *arg, const char *name, uint64_t ino,
+		      uint32_t mode, uint64_t next)
+{
+	struct reent *r = arg;
+	struct store_attr a;
+
+	(void)name;
+	(void)mode;
+	(void)next;
+	/* what readdirplus does: attributes and a reference per entry */
+	ck_assert_int_eq(store_getattr(r->st, ino, &a), 0);
+	ck_assert_int_eq(store_iget(r->st, ino), 0);
+	store_iput(r->st, ino, 1);
+	r->n++;
+	return 0;
+}
+
+START_TEST(test_readdir_reentrant)
+{
+	struct reent r = { .st = F.st };
+	char name[16];
+
+	for (int i = 0; i < 150; i++) {
+		snprintf(name, sizeof(name), "r%d", i);
+		fx_create(F.st, ROOT, name, S_IFREG | 0644);
+	}
+	ck_assert_int_eq(store_readdir(F.st, ROOT, 0, rd_reenter, &r), 0);
+	ck_assert_int_eq(r.n, 152);
+}
+END_TEST
+
 START_TEST(test_link_symlink)
 {
 	struct store_attr a;
@@ -399,6 +435,7 @@ static Suite *store_suite(void)
 	tcase_add_test(tc, test_mkdir_rmdir_nlink);
 	tcase_add_test(tc, test_setgid_dir);
 	tcase_add_test(tc, test_readdir_cookies);
+	tcase_add_test(tc, test_readdir_reentrant);
 	tcase_add_test(tc, test_link_symlink);
 	tcase_add_test(tc, test_rename);
 	tcase_add_test(tc, test_rename_exchange);
