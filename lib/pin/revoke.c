@@ -499,15 +499,15 @@ static void *engine_main(void *arg)
 		expire_locked(pt);
 		work = take_work_locked(pt, &nw);
 		wv = take_waiters_locked(pt, &nwait, false);
-		for (i = 0; i < nwait; i++)
-			pin_trace_emit(pt->trace, PIN_TR_WAKE, 0, wv[i]->ino,
-				       wv[i]->off, wv[i]->len, 0, 0);
 		arm_timeout_locked(pt);
 		pthread_mutex_unlock(&pt->lock);
 
+		/* Signals first, then the waiting changes go on. */
 		do_work(pt, work, nw);
 		free(work);
 		for (i = 0; i < nwait; i++) {
+			pin_trace_emit(pt->trace, PIN_TR_WAKE, 0, wv[i]->ino,
+				       wv[i]->off, wv[i]->len, 0, 0);
 			wv[i]->done(wv[i]->arg, 0);
 			free(wv[i]);
 		}

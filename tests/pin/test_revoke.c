@@ -62,8 +62,8 @@ START_TEST(test_ignored_break_gets_sigbus)
 	uint64_t id, handle, t0, t1;
 	int res;
 	static const uint32_t seq[] = { PIN_TR_BREAK, PIN_TR_EXPIRE,
-					PIN_TR_SIGBUS, PIN_TR_EXIT,
-					PIN_TR_RELEASE, 0 };
+					PIN_TR_SIGBUS, PIN_TR_WAKE,
+					PIN_TR_EXIT, PIN_TR_RELEASE, 0 };
 
 	ck_assert_int_eq(holder_spawn(&h[0], H_IGNORE, SIGUSR1), 0);
 	mk_table("break", 100, 0, 0); /* no SIGKILL */
