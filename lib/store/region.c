@@ -93,7 +93,20 @@ int region_open(const char *path, uint32_t flags, uint64_t create_size,
 	if (err)
 		goto err_free;
 	r->readonly = flags & REGION_READONLY;
-	if (r->readonly && !r->rf.is_chr) {
+	if (r->readonly) {
+		/* devdax: the size comes from pmem2 even for a private map */
+		if (r->rf.is_chr) {
+			size_t sz = 0;
+
+			if (pmem2_source_from_fd(&r->src, r->rf.fd) ||
+			    pmem2_source_size(r->src, &sz)) {
+				err = -EINVAL;
+				*why = "pmem2 cannot size this region";
+				goto err_unmap;
+			}
+			pmem2_source_delete(&r->src);
+			r->rf.size = sz;
+		}
 		r->size = r->rf.size;
 		r->base = region_map_private(r->rf.fd, r->size);
 		r->gran = "page";

@@ -5,6 +5,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/falloc.h>
+#include <pthread.h>
+#include <time.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -426,6 +428,118 @@ START_TEST(test_enospc)
 }
 END_TEST
 
+/* ---- threads: writers, a namespace churner and readers at once ---- */
+
+struct thr {
+	struct store *st;
+	uint64_t ino;
+	int id;
+	volatile bool *stop;
+	int errors;
+};
+
+static void *writer(void *arg)
+{
+	struct thr *t = arg;
+	uint8_t buf[16384];
+	struct store_attr in = { 0 };
+
+	memset(buf, t->id + 1, sizeof(buf));
+	for (uint64_t i = 0; !*t->stop; i++) {
+		if (store_write(t->st, t->ino, buf, sizeof(buf),
+				(i % 64) * sizeof(buf)) != sizeof(buf))
+			t->errors++;
+		if (i % 50 == 49) {
+			in.size = (i % 7) * 1000;
+			if (store_setattr(t->st, t->ino, &in, STORE_SET_SIZE,
+					  NULL))
+				t->errors++;
+		}
+	}
+	return NULL;
+}
+
+static void *churner(void *arg)
+{
+	struct thr *t = arg;
+	struct store_attr a;
+	char n1[32], n2[32];
+
+	for (int i = 0; !*t->stop; i++) {
+		snprintf(n1, sizeof(n1), "c%d", i % 100);
+		snprintf(n2, sizeof(n2), "r%d", i % 100);
+		store_mknod(t->st, ROOT, n1, S_IFREG | 0644, 0, &fx_cred, &a);
+		store_rename(t->st, ROOT, n1, ROOT, n2, 0);
+		if (i % 3 == 0)
+			store_unlink(t->st, ROOT, n2);
+	}
+	return NULL;
+}
+
+static int rd_count(void *arg, const char *name, uint64_t ino, uint32_t mode,
+		    uint64_t next)
+{
+	(void)name;
+	(void)ino;
+	(void)mode;
+	(void)next;
+	(*(int *)arg)++;
+	return 0;
+}
+
+static void *reader(void *arg)
+{
+	struct thr *t = arg;
+	uint8_t buf[16384];
+	struct store_attr a;
+	int n;
+
+	while (!*t->stop) {
+		ssize_t r = store_read(t->st, t->ino, buf, sizeof(buf), 0);
+
+		if (r < 0)
+			t->errors++;
+		for (ssize_t i = 1; i < r; i++)
+			if (buf[i] && buf[i] != buf[0])
+				t->errors++;  /* bytes from one writer only */
+		if (store_getattr(t->st, t->ino, &a))
+			t->errors++;
+		n = 0;
+		if (store_readdir(t->st, ROOT, 0, rd_count, &n) || n < 2)
+			t->errors++;
+	}
+	return NULL;
+}
+
+START_TEST(test_threads)
+{
+	volatile bool stop = false;
+	struct thr t[5];
+	pthread_t th[5];
+	void *(*fn[5])(void *) = { writer, writer, churner, reader, reader };
+
+	for (int i = 0; i < 5; i++) {
+		char name[16];
+
+		snprintf(name, sizeof(name), "w%d", i % 2);
+		t[i] = (struct thr){ .st = F.st, .id = i, .stop = &stop };
+		if (i < 2)
+			t[i].ino = fx_create(F.st, ROOT, name, S_IFREG | 0644);
+		else
+			t[i].ino = t[i - 3 < 0 ? 0 : (i - 3) % 2].ino;
+	}
+	for (int i = 0; i < 5; i++)
+		ck_assert_int_eq(pthread_create(&th[i], NULL, fn[i], &t[i]), 0);
+	usleep(1500 * 1000);
+	stop = true;
+	for (int i = 0; i < 5; i++) {
+		pthread_join(th[i], NULL);
+		ck_assert_int_eq(t[i].errors, 0);
+	}
+	ck_assert_int_eq(fx_fsck(&F, 0), 0);
+}
+END_TEST
+
 static Suite *data_suite(void)
 {
 	Suite *s = suite_create("store-data");
@@ -444,6 +558,7 @@ static Suite *data_suite(void)
 	tcase_add_test(tc, test_holds);
 	tcase_add_test(tc, test_preg);
 	tcase_add_test(tc, test_enospc);
+	tcase_add_test(tc, test_threads);
 	suite_add_tcase(s, tc);
 	return s;
 }
