@@ -30,6 +30,10 @@ int cmd_mkfs(int argc, char **argv);
 int cmd_mount(int argc, char **argv);
 int cmd_fsck(int argc, char **argv);
 int cmd_extents(int argc, char **argv);
+/* the pin tools (cmd_hold.c, cmd_pins.c, cmd_trace.c: client owner) */
+int cmd_hold(int argc, char **argv);
+int cmd_pins(int argc, char **argv);
+int cmd_trace(int argc, char **argv);
 
 /* argv[0] ends in "mount.fuse.pinfs": mount(8)'s calling convention. */
 int mount_helper_main(int argc, char **argv);

@@ -9,6 +9,7 @@
 #include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static void fsck_usage(FILE *out)
@@ -27,11 +28,44 @@ static void fsck_usage(FILE *out)
 		"2 usage error.\n");
 }
 
+/* The store's report lines, kept until we know whether they are
+ * problems (printed one per line) or why it could not check (one line). */
+struct report {
+	char **lines;
+	size_t n, cap;
+	bool oom;
+};
+
 static void report_line(void *arg, const char *line)
 {
-	const char *region = arg;
+	struct report *r = arg;
+	char **lines;
 
-	printf("%s: %s\n", region, line);
+	if (r->n == r->cap) {
+		size_t cap = r->cap ? 2 * r->cap : 16;
+
+		lines = realloc(r->lines, cap * sizeof(*lines));
+		if (!lines) {
+			r->oom = true;
+			return;
+		}
+		r->lines = lines;
+		r->cap = cap;
+	}
+	r->lines[r->n] = strdup(line);
+	if (r->lines[r->n])
+		r->n++;
+	else
+		r->oom = true;
+}
+
+static void report_free(struct report *r)
+{
+	size_t i;
+
+	for (i = 0; i < r->n; i++)
+		free(r->lines[i]);
+	free(r->lines);
 }
 
 int cmd_fsck(int argc, char **argv)
@@ -41,8 +75,10 @@ int cmd_fsck(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
+	struct report rep = { 0 };
 	uint32_t flags = 0;
 	char mnt[PATH_MAX];
+	size_t i;
 	const char *region;
 	int c, ret;
 
@@ -73,13 +109,19 @@ int cmd_fsck(int argc, char **argv)
 				"unmount it first", region, mnt);
 		return CLI_FSCK_CANNOT;
 	}
-	fflush(stdout);
-	ret = store_fsck(region, flags, report_line, (void *)region);
-	fflush(stdout);
+	ret = store_fsck(region, flags, report_line, &rep);
 	if (ret < 0) {
-		cli_err("fsck", "cannot check %s: %s", region, strerror(-ret));
+		/* the store's reason, else the errno: one line */
+		cli_err("fsck", "cannot check %s: %s", region,
+			rep.n ? rep.lines[rep.n - 1] : strerror(-ret));
+		report_free(&rep);
 		return CLI_FSCK_CANNOT;
 	}
+	for (i = 0; i < rep.n; i++)
+		printf("%s: %s\n", region, rep.lines[i]);
+	if (rep.oom)
+		printf("%s: (some problem lines lost: out of memory)\n", region);
+	report_free(&rep);
 	if (ret == 0) {
 		printf("%s: clean\n", region);
 		return CLI_OK;

@@ -51,14 +51,14 @@ static void mount_usage(FILE *out)
 		"     pin_gid=GROUP         group allowed to pin\n"
 		"     policy=NAME|PATH      revoke policy: break (default), deny,\n"
 		"                           require-lease, implicit-lease, quarantine,\n"
-		"                           remap, or /path/to/plugin.so\n"
+		"                           or /path/to/plugin.so[:ARGS]\n"
 		"     lease_break_time=MS   wait for lease holders (default 45000)\n"
 		"     kill_grace=MS         after SIGBUS, wait before SIGKILL\n"
-		"                           (default 5000; 0 = never SIGKILL)\n"
+		"                           (default 10000; 0 = never SIGKILL)\n"
 		"     max_pin_bytes=SIZE    pinned bytes allowed on the mount\n"
-		"                           (default: the region size)\n"
+		"                           (default: no limit but the region)\n"
 		"     max_pin_bytes_holder=SIZE  pinned bytes per holder (default:\n"
-		"                           the region size)\n"
+		"                           no limit but the region)\n"
 		"     debug                 log every request (implies -f)\n"
 		"     nosuid, nodev, noexec, noatime, sync, ... are passed to the\n"
 		"     kernel; defaults, noauto, nofail, _netdev, x-* are ignored\n"
@@ -198,7 +198,9 @@ static int run_daemon(const char *region, const char *mnt,
 	char sz[32];
 	int ret;
 
-	ret = store_open(region, opts->ro ? STORE_OPEN_READONLY : 0, &st, &why);
+	/* orphans are reclaimed by pin_recover once pins are re-held */
+	ret = store_open(region, opts->ro ? STORE_OPEN_READONLY :
+					    STORE_OPEN_NO_RECLAIM, &st, &why);
 	if (ret) {
 		cli_err("mount", "cannot mount %s: %s", region,
 			why ? why : strerror(-ret));

@@ -20,6 +20,12 @@ static const struct cli_cmd commands[] = {
 	  cmd_fsck },
 	{ "extents", "FILE [--json]",
 	  "list the extents of a file on a pinfs mount", cmd_extents },
+	{ "hold", "[OPTIONS] FILE OFFSET LENGTH",
+	  "pin a range and print the events it gets", cmd_hold },
+	{ "pins", "MOUNTPOINT [--json]", "list every pin of a mount",
+	  cmd_pins },
+	{ "trace", "MOUNTPOINT [OPTIONS]", "stream the pin trace events",
+	  cmd_trace },
 };
 
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))

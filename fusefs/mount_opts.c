@@ -17,7 +17,7 @@
 
 static const char *const builtin_policies[] = {
 	"break", "deny", "require-lease", "implicit-lease", "quarantine",
-	"remap", NULL,
+	NULL,
 };
 
 /* Passed to the kernel mount as they are. */
@@ -93,6 +93,7 @@ static int parse_id(const char *val, bool group, uint32_t *out)
 static int set_policy(struct mount_opts *o, const char *val, char *err,
 		      size_t errlen)
 {
+	char path[MOUNT_OPTS_POLICY_MAX];
 	struct stat sb;
 
 	if (mount_opts_policy_builtin(val)) {
@@ -102,13 +103,16 @@ static int set_policy(struct mount_opts *o, const char *val, char *err,
 	if (val[0] != '/')
 		return fail(err, errlen,
 			    "unknown policy '%s' (break, deny, require-lease, "
-			    "implicit-lease, quarantine, remap, or an absolute "
-			    "path to a plugin .so)", val);
+			    "implicit-lease, quarantine, or an absolute "
+			    "path to a plugin .so[:ARGS])", val);
 	if (strlen(val) >= sizeof(o->policy))
 		return fail(err, errlen, "policy path too long");
-	if (stat(val, &sb) || !S_ISREG(sb.st_mode))
+	/* "/path/plugin.so:ARGS": the file is what precedes the colon */
+	snprintf(path, sizeof(path), "%s", val);
+	path[strcspn(path, ":")] = '\0';
+	if (stat(path, &sb) || !S_ISREG(sb.st_mode))
 		return fail(err, errlen, "policy plugin '%s' is not a file",
-			    val);
+			    path);
 	snprintf(o->policy, sizeof(o->policy), "%s", val);
 	return 0;
 }
@@ -127,15 +131,15 @@ static int add_kernel_flag(struct mount_opts *o, const char *flag, char *err,
 	return 0;
 }
 
-static int parse_ms(const char *key, const char *val, uint32_t *out,
-		    char *err, size_t errlen)
+static int parse_ms(const char *key, const char *val, uint32_t min,
+		    uint32_t *out, char *err, size_t errlen)
 {
 	uint64_t v;
 
-	if (num_parse(val, MOUNT_OPTS_MAX_MS, &v))
+	if (num_parse(val, MOUNT_OPTS_MAX_MS, &v) || v < min)
 		return fail(err, errlen,
-			    "bad value for %s: '%s' (milliseconds, 0..%u)",
-			    key, val, MOUNT_OPTS_MAX_MS);
+			    "bad value for %s: '%s' (milliseconds, %u..%u)",
+			    key, val, min, MOUNT_OPTS_MAX_MS);
 	*out = (uint32_t)v;
 	return 0;
 }
@@ -196,9 +200,9 @@ static int parse_one(struct mount_opts *o, char *opt, char *err,
 	} else if (!strcmp(opt, "policy")) {
 		return set_policy(o, val, err, errlen);
 	} else if (!strcmp(opt, "lease_break_time")) {
-		return parse_ms(opt, val, &o->lease_break_ms, err, errlen);
+		return parse_ms(opt, val, 1, &o->lease_break_ms, err, errlen);
 	} else if (!strcmp(opt, "kill_grace")) {
-		return parse_ms(opt, val, &o->kill_grace_ms, err, errlen);
+		return parse_ms(opt, val, 0, &o->kill_grace_ms, err, errlen);
 	} else if (!strcmp(opt, "max_pin_bytes")) {
 		return parse_bytes(opt, val, &o->max_pin_bytes, err, errlen);
 	} else if (!strcmp(opt, "max_pin_bytes_holder")) {

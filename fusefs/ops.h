@@ -15,7 +15,6 @@
 #include <fuse_lowlevel.h>
 
 #include "mount_opts.h"
-#include "pin_hooks.h"
 #include "store.h"
 
 #include <pthread.h>
@@ -29,17 +28,22 @@
 
 struct inval_queue;
 struct pending_queue;
+struct poll_table;
+struct pin_table;
+struct broker;
 
 /* The daemon: pointers to each module's object, no shared lock. */
 struct fs {
 	struct store *st;
 	struct fuse_session *se;
 	const struct mount_opts *opts;
+	const char *region;           /* real path */
 	struct inval_queue *inval;
 	struct pending_queue *pending;
-	struct fs_pin_hooks pin;   /* all NULL without a pin layer */
-	bool have_pin;
-	atomic_uint_fast64_t next_fh; /* open file ids for the pin layer */
+	struct poll_table *polls;
+	struct pin_table *pt;         /* NULL on a read-only mount */
+	struct broker *broker;
+	atomic_uint_fast64_t next_fh; /* open file ids (leases hang on them) */
 };
 
 static inline struct fs *ops_fs(fuse_req_t req)
@@ -72,6 +76,8 @@ void ops_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi);
 void ops_readlink(fuse_req_t req, fuse_ino_t ino);
 void ops_statfs(fuse_req_t req, fuse_ino_t ino);
 void ops_access(fuse_req_t req, fuse_ino_t ino, int mask);
+/* May the caller access A for MASK (R_OK|W_OK|X_OK), by the mode bits? */
+bool ops_may(fuse_req_t req, const struct store_attr *a, int mask);
 
 /* ops_setattr.c */
 void ops_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr,
@@ -138,8 +144,25 @@ void ops_ioctl(fuse_req_t req, fuse_ino_t ino, unsigned int cmd, void *arg,
 	       struct fuse_file_info *fi, unsigned flags, const void *in_buf,
 	       size_t in_bufsz, size_t out_bufsz);
 
+/* ops_poll.c: poll on open files (POLLPRI = a break is pending) */
+void ops_poll(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi,
+	      struct fuse_pollhandle *ph);
+int poll_start(struct fs *fs);
+void poll_stop(struct fs *fs);
+/* The pin layer's notice that FH has a new break event. */
+void poll_notify_fh(void *fs, uint64_t fh);
+/* Forget the poll handle of a closed file. */
+void poll_release(struct fs *fs, uint64_t fh);
+
 /* ops_inval.c: page-cache invalidation from a worker thread */
 int inval_start(struct fs *fs);
 void inval_stop(struct fs *fs);
+/*
+ * Drop the kernel's cached pages of [off, off+len) of INO (len 0 = to the
+ * end) so that read() and mmaps of the file on the mount refetch them.
+ * Asynchronous (a worker thread calls the kernel); callable from any
+ * thread, including handlers of that inode.
+ */
+void fs_invalidate(struct fs *fs, uint64_t ino, uint64_t off, uint64_t len);
 
 #endif /* PINFS_FUSEFS_OPS_H */

@@ -7,8 +7,21 @@
 #include "ops.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+/*
+ * The store calls the readdir callback with its locks held, so the
+ * callback must not call back into the store: it only formats plain
+ * entries, or (readdirplus) collects them; attributes and lookup
+ * references are taken after store_readdir() returns.
+ */
+struct dir_item {
+	uint64_t ino, next;
+	uint32_t mode;
+	char name[STORE_NAME_MAX + 1];
+};
 
 struct dir_fill {
 	fuse_req_t req;
@@ -16,7 +29,8 @@ struct dir_fill {
 	char *buf;
 	size_t size, used;
 	bool plus;
-	int err;
+	struct dir_item *items;
+	size_t n, cap;
 };
 
 static bool is_dot(const char *name)
@@ -24,29 +38,29 @@ static bool is_dot(const char *name)
 	return !strcmp(name, ".") || !strcmp(name, "..");
 }
 
-/* readdirplus: fill E for NAME; takes a lookup reference unless "."/".." */
-static int plus_entry(struct dir_fill *f, const char *name, uint64_t ino,
-		      struct fuse_entry_param *e)
+static int collect(struct dir_fill *f, const char *name, uint64_t ino,
+		   uint32_t mode, uint64_t next)
 {
-	struct store_attr a;
-	int ret;
+	size_t need = fuse_add_direntry_plus(f->req, NULL, 0, name, NULL, 0);
+	struct dir_item *it;
 
-	memset(e, 0, sizeof(*e));
-	if (is_dot(name)) {
-		/* the kernel ignores the attributes of these */
-		e->attr.st_ino = ino;
-		return 0;
+	if (need > f->size - f->used)
+		return 1;
+	if (f->n == f->cap) {
+		size_t cap = f->cap ? 2 * f->cap : 32;
+
+		it = realloc(f->items, cap * sizeof(*it));
+		if (!it)
+			return 1;
+		f->items = it;
+		f->cap = cap;
 	}
-	ret = store_getattr(f->fs->st, ino, &a);
-	if (!ret && ino != STORE_ROOT_INO)
-		ret = store_iget(f->fs->st, ino);
-	if (ret)
-		return ret;
-	e->ino = ino;
-	e->generation = a.generation;
-	e->attr_timeout = OPS_ATTR_TIMEOUT;
-	e->entry_timeout = OPS_ENTRY_TIMEOUT;
-	ops_attr_to_stat(&a, &e->attr);
+	it = &f->items[f->n++];
+	it->ino = ino;
+	it->next = next;
+	it->mode = mode;
+	snprintf(it->name, sizeof(it->name), "%s", name);
+	f->used += need; /* reserved; recomputed when filled */
 	return 0;
 }
 
@@ -55,33 +69,56 @@ static int fill_one(void *arg, const char *name, uint64_t ino, uint32_t mode,
 {
 	struct dir_fill *f = arg;
 	size_t room = f->size - f->used, need;
-	struct fuse_entry_param e;
 	struct stat st;
-	int ret;
 
-	if (!f->plus) {
-		memset(&st, 0, sizeof(st));
-		st.st_ino = ino;
-		st.st_mode = mode;
-		need = fuse_add_direntry(f->req, f->buf + f->used, room, name,
-					 &st, (off_t)next);
-		if (need > room)
-			return 1;
-		f->used += need;
-		return 0;
-	}
-	need = fuse_add_direntry_plus(f->req, NULL, 0, name, NULL, 0);
+	if (f->plus)
+		return collect(f, name, ino, mode, next);
+	memset(&st, 0, sizeof(st));
+	st.st_ino = ino;
+	st.st_mode = mode;
+	need = fuse_add_direntry(f->req, f->buf + f->used, room, name, &st,
+				 (off_t)next);
 	if (need > room)
 		return 1;
-	ret = plus_entry(f, name, ino, &e);
-	if (ret == -ENOENT)
-		return 0; /* removed since the store listed it */
-	if (ret) {
-		f->err = ret;
-		return 1;
+	f->used += need;
+	return 0;
+}
+
+/* readdirplus, phase two: attributes and a lookup reference per entry
+ * (not for "." and "..", whose attributes the kernel ignores). */
+static int fill_plus(struct dir_fill *f)
+{
+	struct fuse_entry_param e;
+	struct store_attr a;
+	size_t i;
+	int ret;
+
+	f->used = 0;
+	for (i = 0; i < f->n; i++) {
+		struct dir_item *it = &f->items[i];
+
+		memset(&e, 0, sizeof(e));
+		if (is_dot(it->name)) {
+			e.attr.st_ino = it->ino;
+			e.attr.st_mode = it->mode;
+		} else {
+			ret = store_getattr(f->fs->st, it->ino, &a);
+			if (!ret && it->ino != STORE_ROOT_INO)
+				ret = store_iget(f->fs->st, it->ino);
+			if (ret == -ENOENT)
+				continue; /* removed since it was listed */
+			if (ret)
+				return f->used ? 0 : ret;
+			e.ino = it->ino;
+			e.generation = a.generation;
+			e.attr_timeout = OPS_ATTR_TIMEOUT;
+			e.entry_timeout = OPS_ENTRY_TIMEOUT;
+			ops_attr_to_stat(&a, &e.attr);
+		}
+		f->used += fuse_add_direntry_plus(f->req, f->buf + f->used,
+						  f->size - f->used, it->name,
+						  &e, (off_t)it->next);
 	}
-	f->used += fuse_add_direntry_plus(f->req, f->buf + f->used, room, name,
-					  &e, (off_t)next);
 	return 0;
 }
 
@@ -104,12 +141,15 @@ static void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size,
 		return;
 	}
 	ret = store_readdir(f.fs->st, ino, (uint64_t)off, fill_one, &f);
-	if (ret < 0 && f.used == 0)
+	if (ret < 0 && (plus ? f.n : f.used))
+		ret = 0; /* send what was listed; the error comes next time */
+	if (ret >= 0 && plus)
+		ret = fill_plus(&f);
+	if (ret < 0)
 		ops_reply_err(req, ret, op);
-	else if (f.err && f.used == 0)
-		ops_reply_err(req, f.err, op);
 	else
 		fuse_reply_buf(req, f.buf, f.used);
+	free(f.items);
 	free(f.buf);
 }
 

@@ -91,38 +91,35 @@ void ops_statfs(fuse_req_t req, fuse_ino_t ino)
 	fuse_reply_statfs(req, &sv);
 }
 
+bool ops_may(fuse_req_t req, const struct store_attr *a, int mask)
+{
+	const struct fuse_ctx *ctx = fuse_req_ctx(req);
+	uint32_t bits;
+
+	if (ctx->uid == 0) /* root may execute what someone may execute */
+		return !(mask & X_OK) || S_ISDIR(a->mode) || (a->mode & 0111);
+	if (ctx->uid == a->uid)
+		bits = (a->mode >> 6) & 7;
+	else if (ops_in_group(req, a->gid))
+		bits = (a->mode >> 3) & 7;
+	else
+		bits = a->mode & 7;
+	return !((uint32_t)mask & 7 & ~bits);
+}
+
 /*
  * access(2).  With default_permissions the kernel checks by itself and
  * rarely asks; when it does, answer by the mode bits as the kernel would.
  */
 void ops_access(fuse_req_t req, fuse_ino_t ino, int mask)
 {
-	const struct fuse_ctx *ctx = fuse_req_ctx(req);
 	struct store_attr a;
-	uint32_t bits;
 	int ret;
 
 	ret = store_getattr(ops_fs(req)->st, ino, &a);
-	if (ret) {
+	if (ret)
 		ops_reply_err(req, ret, "access");
-		return;
-	}
-	if (mask == F_OK) {
-		fuse_reply_err(req, 0);
-		return;
-	}
-	if (ctx->uid == 0) {
-		/* root may execute only what someone may execute */
-		bool x_ok = S_ISDIR(a.mode) || (a.mode & 0111);
-
-		fuse_reply_err(req, (mask & X_OK) && !x_ok ? EACCES : 0);
-		return;
-	}
-	if (ctx->uid == a.uid)
-		bits = (a.mode >> 6) & 7;
-	else if (ops_in_group(req, a.gid))
-		bits = (a.mode >> 3) & 7;
 	else
-		bits = a.mode & 7;
-	fuse_reply_err(req, ((uint32_t)mask & 7 & ~bits) ? EACCES : 0);
+		fuse_reply_err(req, mask == F_OK || ops_may(req, &a, mask) ?
+					    0 : EACCES);
 }

@@ -11,6 +11,7 @@
  */
 #include "ops.h"
 #include "ops_pending.h"
+#include "pin.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -99,8 +100,8 @@ void ops_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 
 static int write_retry(struct pending_op *op)
 {
-	ssize_t n = store_write(op->fs->st, op->ino, op->data,
-				op->u.write.len, op->u.write.off);
+	ssize_t n = store_write(op->fs->st, op->ino, op->data, op->len,
+				op->off);
 
 	if (n < 0)
 		return (int)n;
@@ -112,7 +113,9 @@ static int write_retry(struct pending_op *op)
 static void park_write(fuse_req_t req, fuse_ino_t ino, const char *buf,
 		       size_t size, off_t off)
 {
-	struct pending_op *op = pending_new(req, ino, "write", write_retry);
+	struct pending_op *op = pending_new(req, ino, "write", write_retry,
+					    STORE_CHANGE_COW, (uint64_t)off,
+					    size);
 
 	if (op)
 		op->data = malloc(size ? size : 1);
@@ -122,8 +125,6 @@ static void park_write(fuse_req_t req, fuse_ino_t ino, const char *buf,
 		return;
 	}
 	memcpy(op->data, buf, size);
-	op->u.write.off = (uint64_t)off;
-	op->u.write.len = size;
 	pending_park(op);
 }
 
@@ -154,8 +155,9 @@ void ops_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	struct fs *fs = ops_fs(req);
 
-	if (fs->have_pin && fs->pin.release)
-		fs->pin.release(fs->pin.ctx, ino, fi->fh);
+	poll_release(fs, fi->fh);
+	if (fs->pt)
+		pin_file_release(fs->pt, fi->fh);
 	fuse_reply_err(req, 0);
 }
 

@@ -13,7 +13,15 @@
 
 static const struct ioctl_cmd commands[] = {
 	{ PINFS_IOC_INFO, "info", IOCTL_DIR_OK, ioc_info },
-	{ PINFS_IOC_EXTENTS, "extents", 0, ioc_extents },
+	{ PINFS_IOC_EXTENTS, "extents", IOCTL_DIR_OK, ioc_extents },
+	{ PINFS_IOC_SETLEASE, "setlease", 0, ioc_setlease },
+	{ PINFS_IOC_GETLEASE, "getlease", 0, ioc_getlease },
+	{ PINFS_IOC_PIN, "pin", 0, ioc_pin },
+	{ PINFS_IOC_ATTACH, "attach", 0, ioc_attach },
+	{ PINFS_IOC_UNPIN, "unpin", IOCTL_DIR_OK, ioc_unpin },
+	{ PINFS_IOC_BREAKS, "breaks", IOCTL_DIR_OK, ioc_breaks },
+	{ PINFS_IOC_SYNC, "sync", IOCTL_DIR_OK, ioc_sync },
+	{ PINFS_IOC_PINS, "pins", IOCTL_DIR_OK, ioc_pins },
 };
 
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))

@@ -57,4 +57,16 @@ int ioctl_check_header(uint32_t version, uint32_t flags,
 int ioc_info(struct ioctl_call *c);
 int ioc_extents(struct ioctl_call *c);
 
+/* ops_ioctl_pin.c */
+int ioc_setlease(struct ioctl_call *c);
+int ioc_getlease(struct ioctl_call *c);
+int ioc_pin(struct ioctl_call *c);
+int ioc_attach(struct ioctl_call *c);
+int ioc_unpin(struct ioctl_call *c);
+int ioc_breaks(struct ioctl_call *c);
+int ioc_sync(struct ioctl_call *c);
+int ioc_pins(struct ioctl_call *c);
+/* PINFS_IOC_EXTENTS with a pin id (ioc_extents hands over) */
+int ioc_pin_extents(struct ioctl_call *c);
+
 #endif /* PINFS_FUSEFS_OPS_IOCTL_H */

@@ -3,6 +3,8 @@
  * ops_ioctl_info.c - PINFS_IOC_INFO and PINFS_IOC_EXTENTS.
  */
 #include "ops_ioctl.h"
+#include "pin.h"
+#include "broker.h"
 
 #include "pinfs/ioctl.h"
 
@@ -18,9 +20,7 @@ int ioc_info(struct ioctl_call *c)
 {
 	const struct pinfs_info *in = c->in;
 	struct pinfs_info *out = c->out;
-	const struct mount_opts *o = c->fs->opts;
 	struct store_info si;
-	const char *broker = NULL;
 	int ret;
 
 	ret = ioctl_check_header(in->abi_version, in->flags, in->reserved, 4);
@@ -32,23 +32,20 @@ int ioc_info(struct ioctl_call *c)
 	out->region_size = si.region_size;
 	out->block_size = si.block_size;
 	out->free_bytes = si.free_blocks * si.block_size;
-	out->max_pin_bytes_mount =
-		o->max_pin_bytes ? o->max_pin_bytes : si.region_size;
-	out->max_pin_bytes_holder =
-		o->max_pin_bytes_holder ? o->max_pin_bytes_holder :
-					  si.region_size;
-	if (c->fs->have_pin) {
-		if (c->fs->pin.pinned_bytes)
-			out->pinned_bytes = c->fs->pin.pinned_bytes(c->fs->pin.ctx);
-		if (c->fs->pin.broker_name)
-			broker = c->fs->pin.broker_name(c->fs->pin.ctx);
-	}
-	if (broker)
-		snprintf(out->broker, sizeof(out->broker), "%s", broker);
+	if (c->fs->pt)
+		pin_fill_info(c->fs->pt, out);
+	/* no limit (0) reads as the whole region */
+	if (!out->max_pin_bytes_mount)
+		out->max_pin_bytes_mount = si.region_size;
+	if (!out->max_pin_bytes_holder)
+		out->max_pin_bytes_holder = si.region_size;
+	if (c->fs->broker)
+		snprintf(out->broker, sizeof(out->broker), "%s",
+			 broker_name(c->fs->broker));
 	return 0;
 }
 
-static uint32_t ext_flags(struct ioctl_call *c, const struct store_extent *e)
+static uint32_t ext_flags(const struct store_extent *e)
 {
 	uint32_t f = 0;
 
@@ -56,10 +53,7 @@ static uint32_t ext_flags(struct ioctl_call *c, const struct store_extent *e)
 		f |= PINFS_EXT_UNWRITTEN;
 	if (e->flags & STORE_EXT_SHARED)
 		f |= PINFS_EXT_SHARED;
-	if (c->fs->have_pin && c->fs->pin.range_pinned &&
-	    c->fs->pin.range_pinned(c->fs->pin.ctx, c->ino, e->file_off,
-				    e->len))
-		f |= PINFS_EXT_PINNED;
+	/* PINFS_EXT_PINNED needs a range query from lib/pin (not yet) */
 	return f;
 }
 
@@ -78,7 +72,9 @@ int ioc_extents(struct ioctl_call *c)
 	    (in->len && in->len > INT64_MAX - in->off))
 		return -EINVAL;
 	if (in->pin_id)
-		return -ENOENT; /* no pins yet: the pin layer answers these */
+		return c->fs->pt ? ioc_pin_extents(c) : -ENOENT;
+	if (c->is_dir)
+		return -EISDIR;
 	len = in->len ? in->len : (uint64_t)INT64_MAX - in->off;
 	ext = calloc(PINFS_EXTENTS_MAX, sizeof(*ext));
 	if (!ext)
@@ -99,7 +95,7 @@ int ioc_extents(struct ioctl_call *c)
 		out->ext[i].region_off = ext[i].region_off;
 		out->ext[i].len = ext[i].len;
 		out->ext[i].refcount = ext[i].refcount;
-		out->ext[i].flags = ext_flags(c, &ext[i]);
+		out->ext[i].flags = ext_flags(&ext[i]);
 	}
 	memset(&out->ext[n], 0,
 	       (PINFS_EXTENTS_MAX - (size_t)n) * sizeof(out->ext[0]));

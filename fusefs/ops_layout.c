@@ -29,8 +29,8 @@ static int do_fallocate(fuse_req_t req, uint64_t ino, int mode, uint64_t off,
 
 static int fallocate_retry(struct pending_op *op)
 {
-	return do_fallocate(op->req, op->ino, op->u.falloc.mode,
-			    op->u.falloc.off, op->u.falloc.len);
+	return do_fallocate(op->req, op->ino, op->u.falloc.mode, op->off,
+			    op->len);
 }
 
 void ops_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t offset,
@@ -47,11 +47,12 @@ void ops_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t offset,
 		ret = do_fallocate(req, ino, mode, (uint64_t)offset,
 				   (uint64_t)length);
 	if (ret == -EAGAIN) {
-		op = pending_new(req, ino, "fallocate", fallocate_retry);
+		op = pending_new(req, ino, "fallocate", fallocate_retry,
+				 (mode & FALLOC_FL_PUNCH_HOLE) ?
+					 STORE_CHANGE_PUNCH : STORE_CHANGE_ZERO,
+				 (uint64_t)offset, (uint64_t)length);
 		if (op) {
 			op->u.falloc.mode = mode;
-			op->u.falloc.off = (uint64_t)offset;
-			op->u.falloc.len = (uint64_t)length;
 			pending_park(op);
 			return;
 		}
@@ -79,7 +80,7 @@ static int do_copy(fuse_req_t req, uint64_t ino_in, uint64_t off_in,
 static int copy_retry(struct pending_op *op)
 {
 	return do_copy(op->req, op->u.copy.ino_in, op->u.copy.off_in, op->ino,
-		       op->u.copy.off_out, op->u.copy.len);
+		       op->off, op->len);
 }
 
 void ops_copy_file_range(fuse_req_t req, fuse_ino_t ino_in, off_t off_in,
@@ -96,12 +97,12 @@ void ops_copy_file_range(fuse_req_t req, fuse_ino_t ino_in, off_t off_in,
 		ret = do_copy(req, ino_in, (uint64_t)off_in, ino_out,
 			      (uint64_t)off_out, len);
 	if (ret == -EAGAIN) {
-		op = pending_new(req, ino_out, "copy_file_range", copy_retry);
+		op = pending_new(req, ino_out, "copy_file_range", copy_retry,
+				 STORE_CHANGE_CLONE_DEST, (uint64_t)off_out,
+				 len);
 		if (op) {
 			op->u.copy.ino_in = ino_in;
 			op->u.copy.off_in = (uint64_t)off_in;
-			op->u.copy.off_out = (uint64_t)off_out;
-			op->u.copy.len = len;
 			pending_park(op);
 			return;
 		}

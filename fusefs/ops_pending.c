@@ -3,13 +3,18 @@
  * ops_pending.c - keep FUSE requests that wait on pins, answer them later
  * from the retry thread.
  *
- * Locking: q->lock guards the run queue and the live count; op->lock
- * guards one op's wait state.  Never hold op->lock while calling into
- * libfuse (fuse_req_interrupt_func takes the request's lock, under which
- * libfuse runs our interrupt callback, which takes op->lock).
+ * Lifetime: an op holds references: one for the request's flow (dropped
+ * by finish()) and one while wait_again() is inside pin_wait(), since the
+ * engine may call back and the retry thread may finish the op before
+ * pin_wait() returns.  Locking: q->lock guards the run queue; op->lock one
+ * op's wait state; q->stop_lock (read side around pin_wait) keeps waits
+ * from starting once shutdown began.  Never hold op->lock while calling
+ * libfuse: libfuse runs our interrupt callback under the request's lock,
+ * and the callback takes op->lock.
  */
 #include "ops_pending.h"
 #include "log.h"
+#include "pin.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -20,13 +25,17 @@ struct pending_queue {
 	pthread_cond_t cond;
 	pthread_cond_t idle;
 	struct pending_op *head, *tail;
-	unsigned live; /* parked or queued ops */
+	unsigned live; /* ops not yet answered */
 	bool stop;
+	pthread_rwlock_t stop_lock;
+	bool quiesced;  /* under stop_lock */
 	pthread_t thread;
 };
 
 struct pending_op *pending_new(fuse_req_t req, uint64_t ino,
-			       const char *name, pending_retry_fn retry)
+			       const char *name, pending_retry_fn retry,
+			       enum store_change why, uint64_t off,
+			       uint64_t len)
 {
 	struct pending_op *op = calloc(1, sizeof(*op));
 
@@ -37,14 +46,27 @@ struct pending_op *pending_new(fuse_req_t req, uint64_t ino,
 	op->ino = ino;
 	op->name = name;
 	op->retry = retry;
+	op->why = why;
+	op->off = off;
+	op->len = len;
+	atomic_init(&op->refs, 1);
 	pthread_mutex_init(&op->lock, NULL);
 	return op;
 }
 
+static void op_put(struct pending_op *op)
+{
+	if (atomic_fetch_sub(&op->refs, 1) != 1)
+		return;
+	pthread_mutex_destroy(&op->lock);
+	free(op->data);
+	free(op);
+}
+
 /*
  * Final answer.  ERR != 0: stop interrupt callbacks (this waits for one
- * in progress), reply ERR.  ERR == 0: retry() replied already (the
- * callbacks were stopped before it ran; REQ is gone).  Then free OP.
+ * in progress), reply ERR.  ERR == 0: retry() replied already (callbacks
+ * were stopped before it ran; the request is gone).
  */
 static void finish(struct pending_op *op, int err)
 {
@@ -54,23 +76,21 @@ static void finish(struct pending_op *op, int err)
 		fuse_req_interrupt_func(op->req, NULL, NULL);
 		ops_reply_err(op->req, err, op->name);
 	}
-	pthread_mutex_destroy(&op->lock);
-	free(op->data);
-	free(op);
+	op_put(op);
 	pthread_mutex_lock(&q->lock);
 	if (--q->live == 0)
 		pthread_cond_broadcast(&q->idle);
 	pthread_mutex_unlock(&q->lock);
 }
 
-/* The pin layer's wake callback: queue OP for the retry thread. */
-static void pending_wake(void *arg, int status)
+/* Queue OP for the retry thread with STATUS (0 = retry the call). */
+static void enqueue(struct pending_op *op, int status)
 {
-	struct pending_op *op = arg;
 	struct pending_queue *q = op->fs->pending;
 
 	pthread_mutex_lock(&op->lock);
 	op->waiting = false;
+	op->have_handle = false;
 	op->status = status;
 	pthread_mutex_unlock(&op->lock);
 
@@ -85,54 +105,89 @@ static void pending_wake(void *arg, int status)
 	pthread_mutex_unlock(&q->lock);
 }
 
+/* pin_wait's callback, on the engine thread. */
+static void pending_done(void *arg, int result)
+{
+	enqueue(arg, result);
+}
+
+/* Cancel OP's wait; if the engine will not call back, answer EINTR. */
+static void cancel_wait(struct pending_op *op, uint64_t handle)
+{
+	if (pin_wait_cancel(op->fs->pt, handle) == 0)
+		enqueue(op, -EINTR);
+}
+
 /* libfuse calls this (possibly at once, from fuse_req_interrupt_func). */
 static void pending_interrupted(fuse_req_t req, void *arg)
 {
 	struct pending_op *op = arg;
 	bool cancel;
-	uint64_t token;
+	uint64_t handle;
 
 	(void)req;
 	pthread_mutex_lock(&op->lock);
 	op->interrupted = true;
-	cancel = op->waiting;
-	token = op->token;
+	cancel = op->waiting && op->have_handle;
+	handle = op->handle;
+	if (cancel)
+		op->have_handle = false; /* cancel once */
 	pthread_mutex_unlock(&op->lock);
 	if (cancel)
-		op->fs->pin.cancel(op->fs->pin.ctx, token);
+		cancel_wait(op, handle);
 }
 
-/* Ask the pin layer to wake OP; on failure answer it.  */
+/* Ask the pin layer to wake OP; on failure answer it. */
 static void wait_again(struct pending_op *op)
 {
-	struct fs *fs = op->fs;
-	uint64_t token = 0;
-	bool interrupted;
+	struct pending_queue *q = op->fs->pending;
+	uint64_t handle = 0;
+	unsigned gen;
+	bool cancel, current;
 	int ret;
 
 	pthread_mutex_lock(&op->lock);
-	interrupted = op->interrupted;
-	op->waiting = !interrupted;
-	pthread_mutex_unlock(&op->lock);
-	if (interrupted) {
+	if (op->interrupted) {
+		pthread_mutex_unlock(&op->lock);
 		finish(op, -EINTR);
 		return;
 	}
-	ret = fs->pin.wait(fs->pin.ctx, op->ino, pending_wake, op, &token);
+	op->waiting = true;
+	gen = ++op->gen;
+	pthread_mutex_unlock(&op->lock);
+
+	atomic_fetch_add(&op->refs, 1);
+	pthread_rwlock_rdlock(&q->stop_lock);
+	if (q->quiesced)
+		ret = -ESHUTDOWN;
+	else
+		ret = pin_wait(op->fs->pt, op->ino, op->off, op->len, op->why,
+			       pending_done, op, &handle);
+	pthread_rwlock_unlock(&q->stop_lock);
 	if (ret) {
 		pthread_mutex_lock(&op->lock);
 		op->waiting = false;
 		pthread_mutex_unlock(&op->lock);
+		log_msg(LOG_WARNING, "%s: inode %llu: cannot wait for pins: %d",
+			op->name, (unsigned long long)op->ino, ret);
 		finish(op, ret == -EAGAIN ? -EIO : ret);
+		op_put(op);
 		return;
 	}
 	pthread_mutex_lock(&op->lock);
-	op->token = token;
-	interrupted = op->interrupted && op->waiting;
+	/* still this wait (the engine has not called back yet)? */
+	current = op->waiting && op->gen == gen;
+	cancel = current && op->interrupted;
+	if (current && !cancel) {
+		op->handle = handle;
+		op->have_handle = true;
+	}
 	pthread_mutex_unlock(&op->lock);
-	/* interrupted between wait() and here: the callback saw token 0 */
-	if (interrupted)
-		fs->pin.cancel(fs->pin.ctx, token);
+	/* interrupted between pin_wait() and here: the callback could not
+	 * cancel without the handle */
+	if (cancel)
+		cancel_wait(op, handle);
+	op_put(op);
 }
 
 void pending_park(struct pending_op *op)
@@ -140,14 +195,12 @@ void pending_park(struct pending_op *op)
 	struct fs *fs = op->fs;
 	struct pending_queue *q = fs->pending;
 
-	if (!fs->have_pin || !q) {
+	if (!fs->pt || !q) {
 		log_msg(LOG_ERR, "%s: inode %llu: store asked to wait for pins "
-				 "but no pin layer is attached",
+				 "but no pin table is attached",
 			op->name, (unsigned long long)op->ino);
 		ops_reply_err(op->req, -EIO, op->name);
-		pthread_mutex_destroy(&op->lock);
-		free(op->data);
-		free(op);
+		op_put(op);
 		return;
 	}
 	pthread_mutex_lock(&q->lock);
@@ -191,7 +244,7 @@ static void *retry_thread(void *arg)
 	for (;;) {
 		while (!q->head && !q->stop)
 			pthread_cond_wait(&q->cond, &q->lock);
-		if (!q->head && q->stop)
+		if (!q->head)
 			break;
 		op = q->head;
 		q->head = op->next;
@@ -215,13 +268,29 @@ int pending_start(struct fs *fs)
 	pthread_mutex_init(&q->lock, NULL);
 	pthread_cond_init(&q->cond, NULL);
 	pthread_cond_init(&q->idle, NULL);
+	pthread_rwlock_init(&q->stop_lock, NULL);
 	ret = pthread_create(&q->thread, NULL, retry_thread, q);
 	if (ret) {
+		pthread_rwlock_destroy(&q->stop_lock);
+		pthread_cond_destroy(&q->idle);
+		pthread_cond_destroy(&q->cond);
+		pthread_mutex_destroy(&q->lock);
 		free(q);
 		return -ret;
 	}
 	fs->pending = q;
 	return 0;
+}
+
+void pending_quiesce(struct fs *fs)
+{
+	struct pending_queue *q = fs->pending;
+
+	if (!q)
+		return;
+	pthread_rwlock_wrlock(&q->stop_lock);
+	q->quiesced = true;
+	pthread_rwlock_unlock(&q->stop_lock);
 }
 
 void pending_stop(struct fs *fs)
@@ -231,12 +300,14 @@ void pending_stop(struct fs *fs)
 
 	if (!q)
 		return;
-	/* the pin layer is stopped first and wakes its waiters; give the
-	 * retry thread a bounded time to answer them */
+	pending_quiesce(fs);
+	/* pin_table_delete() has woken the waiters: give the retry thread
+	 * a bounded time to answer them */
 	clock_gettime(CLOCK_REALTIME, &until);
 	until.tv_sec += 2;
 	pthread_mutex_lock(&q->lock);
-	while (q->live && pthread_cond_timedwait(&q->idle, &q->lock, &until) == 0)
+	while (q->live &&
+	       pthread_cond_timedwait(&q->idle, &q->lock, &until) == 0)
 		;
 	if (q->live)
 		log_msg(LOG_WARNING, "%u requests still wait on pins at exit",
@@ -245,6 +316,7 @@ void pending_stop(struct fs *fs)
 	pthread_cond_signal(&q->cond);
 	pthread_mutex_unlock(&q->lock);
 	pthread_join(q->thread, NULL);
+	pthread_rwlock_destroy(&q->stop_lock);
 	pthread_cond_destroy(&q->cond);
 	pthread_cond_destroy(&q->idle);
 	pthread_mutex_destroy(&q->lock);

@@ -2,15 +2,16 @@
 /*
  * ops_pending.h - FUSE requests that wait for the pin layer.
  *
- * When a store call returns -EAGAIN (the gate wants a revoke first), the
- * handler does not wait: it fills a struct pending_op (the request, the
- * inode, a retry function and the call's arguments), hands it to
- * pending_park() and returns, freeing its worker thread.  The pin layer's
- * wake callback queues the op to the daemon's retry thread, which runs
+ * When a store call returns -EAGAIN (the gate wants pins revoked first),
+ * the handler does not wait: it fills a struct pending_op (the request,
+ * the inode, the range and kind of the layout change, a retry function
+ * and the call's arguments), hands it to pending_park() and returns,
+ * freeing its worker thread.  pin_wait()'s callback (on the revoke
+ * engine's thread) queues the op to the daemon's retry thread, which runs
  * op->retry(): the same store call again.  retry() replies itself and
  * returns 0, or returns -EAGAIN to wait again, or another -errno for
- * pending to reply with.  An interrupted caller gets EINTR (via the pin
- * layer's cancel) and the file is left unchanged.
+ * pending to reply with.  An interrupted caller gets EINTR and the file
+ * is left unchanged (pin_wait_cancel).
  */
 #ifndef PINFS_FUSEFS_OPS_PENDING_H
 #define PINFS_FUSEFS_OPS_PENDING_H
@@ -25,6 +26,8 @@ struct pending_op {
 	fuse_req_t req;
 	struct fs *fs;
 	uint64_t ino;
+	uint64_t off, len;         /* the range the gate refused */
+	enum store_change why;
 	const char *name;          /* for the log */
 	pending_retry_fn retry;
 	void *data;                /* malloc'd; freed with the op */
@@ -35,39 +38,38 @@ struct pending_op {
 		} setattr;
 		struct {
 			int mode;
-			uint64_t off, len;
 		} falloc;
 		struct {
-			uint64_t ino_in, off_in, off_out;
-			size_t len;
+			uint64_t ino_in, off_in;
 		} copy;
-		struct {
-			uint64_t off;
-			size_t len;    /* bytes in data */
-		} write;
-		uint64_t raw[8];   /* for ioctl commands of the pin layer */
 	} u;
 	/* private to ops_pending.c */
 	pthread_mutex_t lock;
-	uint64_t token;
-	bool waiting, interrupted;
+	atomic_int refs;
+	uint64_t handle;
+	unsigned gen;              /* which wait_again() call */
+	bool waiting, have_handle, interrupted;
 	int status;
 	struct pending_op *next;
 };
 
 /* Allocate an op for REQ (zeroed, with its lock ready); NULL on ENOMEM. */
 struct pending_op *pending_new(fuse_req_t req, uint64_t ino,
-			       const char *name, pending_retry_fn retry);
+			       const char *name, pending_retry_fn retry,
+			       enum store_change why, uint64_t off,
+			       uint64_t len);
 
 /*
- * Take ownership of OP and wait for the pin layer.  Without a pin layer
- * (the store never returns -EAGAIN then) the request fails with EIO.
- * OP is freed after its final reply.
+ * Take ownership of OP and wait for the pin layer.  Without one (the
+ * store never returns -EAGAIN then) the request fails with EIO.  OP is
+ * freed after its final reply.
  */
 void pending_park(struct pending_op *op);
 
 int pending_start(struct fs *fs);
-/* Stop the retry thread; ops still waiting are answered EINTR. */
+/* No new waits from now on (before pin_table_delete wakes the waiters). */
+void pending_quiesce(struct fs *fs);
+/* Answer what is queued (bounded wait), stop the retry thread. */
 void pending_stop(struct fs *fs);
 
 #endif /* PINFS_FUSEFS_OPS_PENDING_H */

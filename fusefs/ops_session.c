@@ -3,10 +3,12 @@
  * ops_session.c - the daemon's life: session, kernel mount, threads,
  * signals, unmount (daemon.h).
  */
+#include "broker.h"
 #include "daemon.h"
 #include "log.h"
 #include "ops.h"
 #include "ops_pending.h"
+#include "pin.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -20,10 +22,109 @@
 #define DAEMON_MAX_THREADS 16
 #define DAEMON_IDLE_THREADS 4
 
-void fs_set_pin_hooks(struct fs *fs, const struct fs_pin_hooks *hooks)
+/*
+ * The broker asks who holds a pin.  The pin listing pages by index, so
+ * this walks it (O(pins); lib/pin has no lookup by id for us yet).
+ */
+static int broker_lookup(void *arg, uint64_t pin_id, pid_t *pid, uid_t *uid,
+			 bool *write)
 {
-	fs->pin = *hooks;
-	fs->have_pin = hooks->wait && hooks->cancel;
+	struct fs *fs = arg;
+	struct pin_caller pc = { .tid = getpid() };
+	struct pinfs_pins *io;
+	uint64_t first = 0;
+	uint32_t i;
+	int ret = -ENOENT;
+
+	if (!fs->pt || !pin_id)
+		return -ENOENT;
+	io = malloc(sizeof(*io));
+	if (!io)
+		return -ENOMEM;
+	for (;;) {
+		memset(io, 0, sizeof(*io));
+		io->abi_version = PINFS_ABI_VERSION;
+		io->first = first;
+		if (pin_ioc_pins(fs->pt, &pc, io) || io->count == 0)
+			break;
+		for (i = 0; i < io->count; i++) {
+			if (io->pin[i].pin_id != pin_id)
+				continue;
+			*pid = (pid_t)io->pin[i].pid;
+			*uid = io->pin[i].uid;
+			*write = (io->pin[i].flags & PINFS_PIN_WRITE) != 0;
+			ret = 0;
+			goto out;
+		}
+		first += io->count;
+		if (first >= io->total)
+			break;
+	}
+out:
+	free(io);
+	return ret;
+}
+
+/* A write pin ended: what its holder stored must show through the mount. */
+static void write_end_inval(void *arg, uint64_t ino, uint64_t off,
+			    uint64_t len)
+{
+	fs_invalidate(arg, ino, off, len);
+}
+
+/* Pin table (registered as the store's gate), recovery, broker. */
+static int start_pins(struct fs *fs, const struct daemon_params *p)
+{
+	const struct mount_opts *o = p->opts;
+	struct pin_options po;
+	const char *why = NULL;
+	int ret;
+
+	if (o->ro)
+		return 0; /* nothing can change layout: no pins */
+	pin_options_init(&po);
+	po.policy = o->policy;
+	po.lease_break_ms = o->lease_break_ms;
+	po.kill_grace_ms = o->kill_grace_ms;
+	po.max_pin_bytes_mount = o->max_pin_bytes;
+	po.max_pin_bytes_holder = o->max_pin_bytes_holder;
+	po.poll_notify = poll_notify_fh;
+	po.poll_arg = fs;
+	po.write_end = write_end_inval;
+	po.write_end_arg = fs;
+	ret = pin_table_new(fs->st, &po, &fs->pt, &why);
+	if (ret) {
+		fprintf(stderr, "pinfs mount: policy=%s: %s\n", o->policy,
+			why ? why : strerror(-ret));
+		return ret;
+	}
+	ret = pin_recover(fs->pt);
+	if (ret < 0) {
+		fprintf(stderr, "pinfs mount: cannot recover pins: %s\n",
+			strerror(-ret));
+		return ret;
+	}
+	if (ret > 0)
+		log_msg(LOG_INFO, "%d pins survived the last daemon", ret);
+	ret = broker_start(p->region, broker_lookup, fs, &fs->broker);
+	if (ret) {
+		fprintf(stderr, "pinfs mount: cannot start the broker: %s\n",
+			strerror(-ret));
+		return ret;
+	}
+	broker_set_trace(fs->broker, pin_table_trace(fs->pt));
+	return 0;
+}
+
+/* Stop what start_pins and the threads started, in dependency order. */
+static void stop_all(struct fs *fs)
+{
+	pending_quiesce(fs);
+	broker_stop(&fs->broker);
+	/* wakes every waiter with -ESHUTDOWN; their replies are queued */
+	pin_table_delete(&fs->pt);
+	pending_stop(fs);
+	inval_stop(fs);
 }
 
 void daemon_notify_parent(int *fd, unsigned char status)
@@ -96,13 +197,13 @@ static int serve(struct fs *fs, const struct daemon_params *p, int *ready_fd)
 			p->region, p->mountpoint);
 		return 1;
 	}
-	log_msg(LOG_INFO, "mounted %s on %s", p->region, p->mountpoint);
 	daemon_notify_parent(ready_fd, 0);
 	if (p->ready_fd >= 0) {
 		if (chdir("/"))
 			log_msg(LOG_WARNING, "chdir /: %s", strerror(errno));
 		detach_stdio();
 	}
+	log_msg(LOG_INFO, "mounted %s on %s", p->region, p->mountpoint);
 	cfg = fuse_loop_cfg_create();
 	if (!cfg) {
 		log_msg(LOG_ERR, "out of memory");
@@ -113,8 +214,7 @@ static int serve(struct fs *fs, const struct daemon_params *p, int *ready_fd)
 		ret = fuse_session_loop_mt(fs->se, cfg) < 0 ? 1 : 0;
 		fuse_loop_cfg_destroy(cfg);
 	}
-	pending_stop(fs);
-	inval_stop(fs);
+	stop_all(fs);
 	fuse_session_unmount(fs->se);
 	log_msg(LOG_INFO, "unmounted %s", p->mountpoint);
 	return ret;
@@ -122,7 +222,9 @@ static int serve(struct fs *fs, const struct daemon_params *p, int *ready_fd)
 
 int daemon_run(struct store *st, const struct daemon_params *p)
 {
-	struct fs fs = { .st = st, .opts = p->opts, .next_fh = 1 };
+	struct fs fs = {
+		.st = st, .opts = p->opts, .region = p->region, .next_fh = 1,
+	};
 	char optstr[4096 + 256];
 	char *argv[5];
 	struct fuse_args args;
@@ -151,14 +253,16 @@ int daemon_run(struct store *st, const struct daemon_params *p)
 		fprintf(stderr, "pinfs mount: cannot set signal handlers\n");
 		goto out_destroy;
 	}
-	if (inval_start(&fs) || pending_start(&fs)) {
+	if (inval_start(&fs) || pending_start(&fs) || poll_start(&fs)) {
 		fprintf(stderr, "pinfs mount: cannot start worker threads\n");
 		goto out_threads;
 	}
+	if (start_pins(&fs, p))
+		goto out_threads;
 	ret = serve(&fs, p, &ready_fd);
 out_threads:
-	pending_stop(&fs);
-	inval_stop(&fs);
+	stop_all(&fs);
+	poll_stop(&fs);
 	fuse_remove_signal_handlers(fs.se);
 out_destroy:
 	fuse_session_destroy(fs.se);

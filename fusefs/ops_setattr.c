@@ -146,7 +146,11 @@ void ops_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr,
 	if (!ret)
 		ret = do_setattr(req, ino, r.cur.size, &r.in, r.valid);
 	if (ret == -EAGAIN) {
-		op = pending_new(req, ino, "setattr", setattr_retry);
+		uint64_t cut = r.in.size < r.cur.size ? r.in.size : r.cur.size;
+
+		op = pending_new(req, ino, "setattr", setattr_retry,
+				 STORE_CHANGE_TRUNCATE, cut,
+				 r.cur.size > cut ? r.cur.size - cut : 1);
 		if (op) {
 			op->u.setattr.in = r.in;
 			op->u.setattr.valid = r.valid;

@@ -69,4 +69,5 @@ const struct fuse_lowlevel_ops ops_table = {
 	.lseek = ops_lseek,
 	.copy_file_range = ops_copy_file_range,
 	.ioctl = ops_ioctl,
+	.poll = ops_poll,
 };

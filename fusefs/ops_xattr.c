@@ -4,8 +4,12 @@
  * daemon lets through user.* (anyone the kernel allows) and
  * trusted.pinfs.* (root only, also hidden from others' listings).
  * Other namespaces (security.*, system.posix_acl_*) are not supported.
+ * trusted.pinfs.policy names the file's revoke policy: the pin layer
+ * checks it (EINVAL for a policy the mount does not know) before it is
+ * stored.
  */
 #include "ops.h"
+#include "pin.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -38,6 +42,21 @@ static int check_name(fuse_req_t req, const char *name)
 	return -EOPNOTSUPP;
 }
 
+/* Tell the pin layer of a new per-file policy (VALUE, not NUL-ended). */
+static int set_policy(struct fs *fs, uint64_t ino, const char *value,
+		      size_t size)
+{
+	char name[256];
+
+	if (!fs->pt)
+		return -EROFS;
+	if (size == 0 || size >= sizeof(name) || memchr(value, '\0', size))
+		return -EINVAL;
+	memcpy(name, value, size);
+	name[size] = '\0';
+	return pin_file_policy_set(fs->pt, ino, name);
+}
+
 void ops_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
 		  const char *value, size_t size, int flags)
 {
@@ -52,6 +71,8 @@ void ops_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
 		sflags |= STORE_XATTR_CREATE;
 	if (flags & XATTR_REPLACE)
 		sflags |= STORE_XATTR_REPLACE;
+	if (!ret && !strcmp(name, PIN_POLICY_XATTR))
+		ret = set_policy(ops_fs(req), ino, value, size);
 	if (!ret)
 		ret = store_setxattr(ops_fs(req)->st, ino, name, value, size,
 				     sflags);
@@ -139,10 +160,13 @@ void ops_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
 
 void ops_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name)
 {
+	struct fs *fs = ops_fs(req);
 	int ret = check_name(req, name);
 
 	if (!ret)
-		ret = store_removexattr(ops_fs(req)->st, ino, name);
+		ret = store_removexattr(fs->st, ino, name);
+	if (!ret && fs->pt && !strcmp(name, PIN_POLICY_XATTR))
+		pin_file_policy_set(fs->pt, ino, NULL);
 	if (ret)
 		ops_reply_err(req, ret, "removexattr");
 	else

@@ -131,8 +131,7 @@ END_TEST
 START_TEST(opts_names_and_policies)
 {
 	static const char *const pols[] = { "break", "deny", "require-lease",
-					    "implicit-lease", "quarantine",
-					    "remap" };
+					    "implicit-lease", "quarantine" };
 	struct mount_opts o;
 	char err[256], buf[64];
 	size_t i;
@@ -150,6 +149,9 @@ START_TEST(opts_names_and_policies)
 	ck_assert_str_eq(o.policy, "/bin/sh");
 	ck_assert_int_eq(parse(&o, "policy=/nonexistent/p.so", err), -EINVAL);
 	ck_assert_int_eq(parse(&o, "policy=/tmp", err), -EINVAL);
+	ck_assert_int_eq(parse(&o, "policy=/bin/sh:x=1", err), 0);
+	ck_assert_str_eq(o.policy, "/bin/sh:x=1");
+	ck_assert_int_eq(parse(&o, "policy=remap", err), -EINVAL);
 }
 END_TEST
 
@@ -176,6 +178,7 @@ START_TEST(opts_bad)
 		"bogus", "allow_others", "size=", "size=12Q", "size=0",
 		"lease_break_time=", "lease_break_time=-1",
 		"lease_break_time=1s", "lease_break_time=86400001",
+		"lease_break_time=0",
 		"kill_grace=abc", "max_pin_bytes=0", "max_pin_bytes=lots",
 		"max_pin_bytes_holder=", "pin_uid=no-such-user-xyz",
 		"pin_gid=no-such-group-xyz", "policy=", "policy=bogus",
