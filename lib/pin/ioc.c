@@ -349,10 +349,16 @@ static int admit_locked(struct pin_table *pt, struct pin *p, uint64_t *gen)
 	if (rc)
 		goto err_inode;
 	if (verdict == PINFS_PIN_IMPLICIT_LEASE) {
+		/* A whole-file lease; one the file has already is widened,
+		 * keeping its type and signal. */
+		struct pin_file *f = pin_file_find_locked(pt, p->fh);
+		bool keep = f && f->holder == h && f->ino == p->ino;
+
 		p->inode->refs++;
 		h->refs++;
 		rc = lease_set_locked(pt, p->inode, h, p->fh,
-				      PINFS_LEASE_BREAKABLE, 0, 0, 0,
+				      keep ? f->type : PINFS_LEASE_BREAKABLE,
+				      0, 0, keep ? f->signo : 0,
 				      PINFS_LEASE_IMPLICIT);
 		if (rc) {
 			pt->slots[p->slot] = 0;

@@ -158,6 +158,22 @@ START_TEST(test_implicit_lease)
 	ck_assert_int_eq(fake_truncate(st, INO, 0), -EAGAIN);
 	ck_assert_int_eq(holder_report(&h[0], &r, 2000), 0);
 	ck_assert_int_eq(r.signo, SIGIO);
+	/* A lease the file has is widened, not weakened. */
+	ck_assert_int_eq(do_lease(&h[0], FH + 1, PINFS_LEASE_UNBREAKABLE, 0,
+				  4096, SIGUSR1), 0);
+	memset(p, 0, sizeof(*p));
+	p->abi_version = PINFS_ABI_VERSION;
+	p->off = 0; /* a break is in progress there */
+	p->len = 4096;
+	ck_assert_int_eq(pin_ioc_pin(pt, &c, INO, FH + 1, p), -EAGAIN);
+	p->off = 32768;
+	ck_assert_int_eq(pin_ioc_pin(pt, &c, INO, FH + 1, p), 0);
+	memset(&l, 0, sizeof(l));
+	l.abi_version = PINFS_ABI_VERSION;
+	ck_assert_int_eq(pin_ioc_getlease(pt, &c, INO, FH + 1, &l), 0);
+	ck_assert_uint_eq(l.type, PINFS_LEASE_UNBREAKABLE);
+	ck_assert_uint_eq(l.len, 0);
+	ck_assert_uint_eq(l.signo, SIGUSR1);
 	free(p);
 	teardown_all(h, 1);
 }
