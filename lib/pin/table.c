@@ -394,10 +394,24 @@ void pin_file_release(struct pin_table *pt, uint64_t fh)
 {
 	struct pin_file *f;
 
+	struct pin_list *l;
+
 	pthread_mutex_lock(&pt->lock);
 	f = pin_file_find_locked(pt, fh);
-	if (f)
+	if (f) {
+		/* Its pins outlive it, leaseless: a later open that gets
+		 * the same fh value must not pass for theirs. */
+		for (l = f->holder->pins.next; l != &f->holder->pins;
+		     l = l->next) {
+			struct pin *p = itree_entry(l, struct pin, hlink);
+
+			if (p->fh == fh) {
+				p->fh = 0;
+				p->flags &= ~(uint32_t)PINFS_PIN_LEASED;
+			}
+		}
 		pin_lease_drop_locked(pt, f);
+	}
 	pthread_mutex_unlock(&pt->lock);
 }
 

@@ -287,6 +287,31 @@ START_TEST(test_plugin)
 }
 END_TEST
 
+
+START_TEST(test_close_ends_lease)
+{
+	struct holder h[1];
+	struct report r;
+	uint64_t id;
+
+	ck_assert_int_eq(holder_spawn(&h[0], H_CATCH_BUS, SIGUSR1), 0);
+	mk_table("break", 5000, 0, 0);
+	ck_assert_int_eq(do_lease(&h[0], FH, PINFS_LEASE_BREAKABLE, 0, 0,
+				  SIGUSR1), 0);
+	ck_assert_int_eq(do_pin(&h[0], FH, 0, 4096, 0, &id), 0);
+	pin_file_release(pt, FH);
+	ck_assert_uint_eq(pin_file_poll(pt, FH), 0);
+	/* A new open with the same fh and a lease is not the pin's. */
+	ck_assert_int_eq(do_lease(&h[0], FH, PINFS_LEASE_BREAKABLE, 0, 0,
+				  SIGUSR1), 0);
+	/* The pin lost its lease: SIGBUS at once, the change proceeds. */
+	ck_assert_int_eq(fake_truncate(st, INO, 0), 0);
+	ck_assert_int_eq(holder_report(&h[0], &r, 2000), 0);
+	ck_assert_int_eq(r.signo, SIGBUS);
+	teardown_all(h, 1);
+}
+END_TEST
+
 static Suite *policy_suite(void)
 {
 	Suite *s = suite_create("policy");
@@ -297,6 +322,7 @@ static Suite *policy_suite(void)
 	tcase_add_test(tc, test_deny);
 	tcase_add_test(tc, test_unbreakable_lease);
 	tcase_add_test(tc, test_leaseless_sigbus_at_once);
+	tcase_add_test(tc, test_close_ends_lease);
 	tcase_add_test(tc, test_require_lease);
 	tcase_add_test(tc, test_implicit_lease);
 	tcase_add_test(tc, test_quarantine);
