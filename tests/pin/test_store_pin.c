@@ -245,6 +245,15 @@ START_TEST(test_quarantine_never_reused)
 	for (i = 0; i < n; i++)
 		overlap += e[i].region_off < pb && e[i].region_off + e[i].len > pa;
 	ck_assert_int_eq(overlap, 0);
+	/* Held blocks in no file are a consistent state for fsck, and
+	 * stay held across a restart while the holder lives. */
+	pin_table_delete(&pt);
+	store_close(&st);
+	ck_assert_int_eq(store_fsck(region, 0, NULL, NULL), 0);
+	open_store();
+	mk_table("quarantine");
+	ck_assert_int_eq(pin_recover(pt), 1);
+	ck_assert(store_block_held(st, pa));
 	ca = (struct pin_caller){ .tid = a.pid };
 	u.pin_id = p->pin_id;
 	ck_assert_int_eq(pin_ioc_unpin(pt, &ca, &u), 0);
