@@ -4,6 +4,7 @@
  * leases, and the end of a pin.  See pin.h and pin_impl.h.
  */
 #include <errno.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -279,14 +280,22 @@ int pin_holder_resolve(struct pin_table *pt, const struct pin_caller *c,
 
 	if (c->tid <= 0)
 		return -EINVAL;
-	/* Fast path: the main thread of a live holder calls again. */
+	/* Fast path: the main thread of a known holder calls again.  Its
+	 * pidfd not being readable proves that process still runs, so the
+	 * pid cannot belong to another process yet. */
 	pthread_mutex_lock(&pt->lock);
 	h = holder_find_locked(pt, c->tid);
 	if (h && !h->exited) {
+		struct pollfd pfd = { .fd = h->pidfd, .events = POLLIN };
+
 		holder_ref_locked(pt, h);
 		pthread_mutex_unlock(&pt->lock);
-		*out = h;
-		return 0;
+		if (poll(&pfd, 1, 0) == 0) {
+			*out = h;
+			return 0;
+		}
+		pthread_mutex_lock(&pt->lock);
+		pin_holder_put_locked(pt, h);
 	}
 	pthread_mutex_unlock(&pt->lock);
 	rc = pin_ident_tgid(c->tid, &tgid);
