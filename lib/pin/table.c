@@ -269,6 +269,33 @@ void pin_holder_put_locked(struct pin_table *pt, struct pin_holder *h)
 	free(h);
 }
 
+/*
+ * The known holder PID with a new reference, if its process still runs:
+ * its pidfd not being readable proves it, so PID cannot belong to another
+ * process yet.  NULL otherwise.
+ */
+static struct pin_holder *holder_alive(struct pin_table *pt, pid_t pid)
+{
+	struct pin_holder *h;
+	struct pollfd pfd;
+
+	pthread_mutex_lock(&pt->lock);
+	h = holder_find_locked(pt, pid);
+	if (!h || h->exited) {
+		pthread_mutex_unlock(&pt->lock);
+		return NULL;
+	}
+	holder_ref_locked(pt, h);
+	pthread_mutex_unlock(&pt->lock);
+	pfd = (struct pollfd){ .fd = h->pidfd, .events = POLLIN };
+	if (poll(&pfd, 1, 0) == 0)
+		return h;
+	pthread_mutex_lock(&pt->lock);
+	pin_holder_put_locked(pt, h);
+	pthread_mutex_unlock(&pt->lock);
+	return NULL;
+}
+
 int pin_holder_resolve(struct pin_table *pt, const struct pin_caller *c,
 		       struct pin_holder **out)
 {
@@ -280,27 +307,21 @@ int pin_holder_resolve(struct pin_table *pt, const struct pin_caller *c,
 
 	if (c->tid <= 0)
 		return -EINVAL;
-	/* Fast path: the main thread of a known holder calls again.  Its
-	 * pidfd not being readable proves that process still runs, so the
-	 * pid cannot belong to another process yet. */
-	pthread_mutex_lock(&pt->lock);
-	h = holder_find_locked(pt, c->tid);
-	if (h && !h->exited) {
-		struct pollfd pfd = { .fd = h->pidfd, .events = POLLIN };
-
-		holder_ref_locked(pt, h);
-		pthread_mutex_unlock(&pt->lock);
-		if (poll(&pfd, 1, 0) == 0) {
-			*out = h;
-			return 0;
-		}
-		pthread_mutex_lock(&pt->lock);
-		pin_holder_put_locked(pt, h);
+	/* Fast path: the main thread of a known holder calls again. */
+	h = holder_alive(pt, c->tid);
+	if (h) {
+		*out = h;
+		return 0;
 	}
-	pthread_mutex_unlock(&pt->lock);
 	rc = pin_ident_tgid(c->tid, &tgid);
 	if (rc)
 		return rc;
+	/* Another thread of a known, live holder. */
+	h = tgid != c->tid ? holder_alive(pt, tgid) : NULL;
+	if (h) {
+		*out = h;
+		return 0;
+	}
 	rc = pin_ident_start_time(tgid, &start);
 	if (rc)
 		return rc;

@@ -8,7 +8,9 @@
 #include <poll.h>
 #include <signal.h>
 #include <string.h>
+#include <pthread.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -40,10 +42,21 @@ static void on_signal(int sig, siginfo_t *si, void *uc)
 		_exit(0);
 }
 
+static volatile pid_t thread_tid;
+
+static void *thread_main(void *arg)
+{
+	thread_tid = (pid_t)syscall(SYS_gettid);
+	for (;;)
+		pause();
+	return NULL;
+}
+
 static void child(int fd, enum holder_mode mode, int brk_signo)
 {
 	struct sigaction sa;
 	struct report ready = { 0 };
+	pthread_t th;
 
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	report_fd = fd;
@@ -54,8 +67,15 @@ static void child(int fd, enum holder_mode mode, int brk_signo)
 	sa.sa_flags = SA_SIGINFO | SA_RESTART;
 	sigemptyset(&sa.sa_mask);
 	sigaction(brk_signo, &sa, NULL);
-	if (mode == H_ACK || mode == H_CATCH_BUS)
+	if (mode == H_ACK || mode == H_CATCH_BUS || mode == H_THREADED)
 		sigaction(SIGBUS, &sa, NULL);
+	if (mode == H_THREADED) {
+		if (pthread_create(&th, NULL, thread_main, NULL))
+			_exit(3);
+		while (!thread_tid)
+			usleep(100);
+		ready.value = (uint64_t)thread_tid;
+	}
 	if (write(fd, &ready, sizeof(ready)) < 0)
 		_exit(2);
 	for (;;)
@@ -82,6 +102,7 @@ int holder_spawn(struct holder *h, enum holder_mode mode, int brk_signo)
 	rc = holder_report(h, &r, 5000);
 	if (rc == 0 && r.signo != 0)
 		rc = -EPROTO;
+	h->tid2 = (pid_t)r.value;
 	return rc;
 }
 

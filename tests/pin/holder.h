@@ -17,10 +17,12 @@ enum holder_mode {
 	H_IGNORE,    /* reports the break; SIGBUS kills it (default) */
 	H_CATCH_BUS, /* reports the break and SIGBUS, lives on */
 	H_EXIT,      /* exits on the break */
+	H_THREADED,  /* as H_ACK, with a second thread (its id in tid2) */
 };
 
 struct holder {
 	pid_t pid;
+	pid_t tid2; /* H_THREADED: the other thread's id */
 	int rd; /* report pipe */
 	int status;
 	int reaped;

@@ -405,6 +405,36 @@ START_TEST(test_garbage)
 }
 END_TEST
 
+
+START_TEST(test_thread_of_holder)
+{
+	struct holder h[1];
+	struct pin_caller c;
+	struct pinfs_pins *l = calloc(1, sizeof(*l));
+	struct holder t;
+	uint64_t id;
+
+	ck_assert_int_eq(holder_spawn(&h[0], H_THREADED, SIGUSR1), 0);
+	ck_assert_int_gt(h[0].tid2, 0);
+	ck_assert_int_ne(h[0].tid2, h[0].pid);
+	mk_table("break", 5000, 0, 0);
+	/* A pin from the second thread belongs to the process. */
+	t = h[0];
+	t.pid = h[0].tid2;
+	ck_assert_int_eq(do_pin(&t, FH, 0, 4096, 0, &id), 0);
+	c = as(&h[0]);
+	l->abi_version = PINFS_ABI_VERSION;
+	ck_assert_int_eq(pin_ioc_pins(pt, &c, l), 0);
+	ck_assert_uint_eq(l->count, 1);
+	ck_assert_int_eq(l->pin[0].pid, h[0].pid);
+	ck_assert_int_eq(do_pin(&t, FH, 4096, 4096, 0, NULL), 0); /* again */
+	/* Either thread may unpin it. */
+	ck_assert_int_eq(do_unpin(&h[0], id), 0);
+	free(l);
+	teardown_all(h, 1);
+}
+END_TEST
+
 static Suite *input_suite(void)
 {
 	Suite *s = suite_create("input");
@@ -415,6 +445,7 @@ static Suite *input_suite(void)
 	tcase_add_test(tc, test_bad_lease_unpin_sync);
 	tcase_add_test(tc, test_limits);
 	tcase_add_test(tc, test_garbage);
+	tcase_add_test(tc, test_thread_of_holder);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("listings");
 	tcase_set_timeout(tc, 30);
