@@ -434,7 +434,7 @@ struct thr {
 	struct store *st;
 	uint64_t ino;
 	int id;
-	volatile bool *stop;
+	_Atomic bool *stop;
 	int errors;
 };
 
@@ -513,7 +513,7 @@ static void *reader(void *arg)
 
 START_TEST(test_threads)
 {
-	volatile bool stop = false;
+	_Atomic bool stop = false;
 	struct thr t[5];
 	pthread_t th[5];
 	void *(*fn[5])(void *) = { writer, writer, churner, reader, reader };

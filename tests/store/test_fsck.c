@@ -316,6 +316,19 @@ START_TEST(test_refuse_small_and_foreign)
 }
 END_TEST
 
+START_TEST(test_refuse_chardev)
+{
+	struct store *st = NULL;
+	const char *why = NULL;
+
+	ck_assert_int_lt(store_open("/dev/null", 0, &st, &why), 0);
+	ck_assert_ptr_null(st);
+	ck_assert_ptr_nonnull(why);
+	ck_assert_int_lt(store_fsck("/dev/null", 0, NULL, NULL), 0);
+	ck_assert_int_lt(store_open("/nonexistent/region", 0, &st, &why), 0);
+}
+END_TEST
+
 START_TEST(test_mkfs_rules)
 {
 	struct store_mkfs_opts o = { .size = 32 << 20 };
@@ -373,6 +386,7 @@ static Suite *fsck_suite(void)
 	tcase_add_test(bad, test_refuse_version_reserved);
 	tcase_add_test(bad, test_refuse_truncated);
 	tcase_add_test(bad, test_refuse_small_and_foreign);
+	tcase_add_test(bad, test_refuse_chardev);
 	tcase_add_test(bad, test_mkfs_rules);
 	suite_add_tcase(s, bad);
 	return s;

@@ -83,6 +83,10 @@ START_TEST(test_bad_paths)
 
 	ck_assert_int_eq(region_open(fx_dir, 0, 0, &r, &why), -EISDIR);
 	ck_assert_int_eq(region_open("", 0, 0, &r, &why), -EINVAL);
+	/* a character device that is not devdax: libpmem2 refuses it */
+	why = NULL;
+	ck_assert_int_lt(region_open("/dev/null", 0, 0, &r, &why), 0);
+	ck_assert_ptr_nonnull(why);
 	fx_path(path, sizeof(path), "empty");
 	fd = open(path, O_CREAT | O_WRONLY, 0600);
 	ck_assert_int_ge(fd, 0);
