@@ -58,7 +58,8 @@ enum pin_option_flags {
 
 struct pin_options {
 	/* "break" (default when NULL), "deny", "require-lease",
-	 * "implicit-lease", "quarantine", or "/path/plugin.so[:args]". */
+	 * "implicit-lease", "quarantine", "remap", or
+	 * "/path/plugin.so[:args]". */
 	const char *policy;
 	uint64_t lease_break_ms; /* break -> SIGBUS; default 45000 */
 	uint64_t kill_grace_ms;  /* SIGBUS -> SIGKILL; 0 = never kill */

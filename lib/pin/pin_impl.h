@@ -74,6 +74,9 @@ struct pin_holder {
 	struct pin_holder *next_watch;
 };
 
+#define PIN_NBUILTIN 6 /* break deny require-lease implicit-lease
+                         quarantine remap */
+
 /* A policy instance: built-in or plugin. */
 struct pin_policy {
 	const struct pinfs_policy_ops *ops;
@@ -169,7 +172,7 @@ struct pin_table {
 	uint8_t *slots;          /* registry slot in use, one byte each */
 	uint32_t nslots, slot_hint;
 
-	struct pin_policy builtin[5];
+	struct pin_policy builtin[PIN_NBUILTIN];
 	struct pin_policy plugin; /* ops NULL when none */
 	struct pin_policy *mount_policy;
 

@@ -47,17 +47,32 @@ static int quarantine_conflict(void *state,
 	return PINFS_ACT_QUARANTINE;
 }
 
+/* remap: a move (copy-on-write, clone onto the range, defrag) leaves the
+ * pin's blocks where they are: the change goes on and the holder is told
+ * to re-pin the new extents (its old blocks stay held until it unpins);
+ * removing the data (truncate, punch, zero) breaks as `break` does. */
+static int remap_conflict(void *state,
+			  const struct pinfs_policy_change_desc *chg,
+			  const struct pinfs_policy_pin *pin)
+{
+	if (chg->why == PINFS_CHANGE_COW || chg->why == PINFS_CHANGE_MOVE ||
+	    chg->why == PINFS_CHANGE_CLONE_DEST)
+		return PINFS_ACT_QUARANTINE;
+	return break_conflict(state, chg, pin);
+}
+
 #define BUILTIN(nm, pin_fn, conflict_fn)                                     \
 	{ .api_version = PINFS_POLICY_API_VERSION,                           \
 	  .struct_size = sizeof(struct pinfs_policy_ops), .name = nm,        \
 	  .on_pin = pin_fn, .on_conflict = conflict_fn }
 
-static const struct pinfs_policy_ops builtins[5] = {
+static const struct pinfs_policy_ops builtins[PIN_NBUILTIN] = {
 	BUILTIN("break", NULL, break_conflict),
 	BUILTIN("deny", NULL, deny_conflict),
 	BUILTIN("require-lease", require_pin, break_conflict),
 	BUILTIN("implicit-lease", implicit_pin, break_conflict),
 	BUILTIN("quarantine", NULL, quarantine_conflict),
+	BUILTIN("remap", NULL, remap_conflict),
 };
 
 static bool valid_name(const char *name)
@@ -85,7 +100,7 @@ struct pin_policy *pin_policy_find(struct pin_table *pt, const char *name)
 
 	if (!name)
 		return NULL;
-	for (i = 0; i < 5; i++)
+	for (i = 0; i < PIN_NBUILTIN; i++)
 		if (!strcmp(pt->builtin[i].ops->name, name))
 			return &pt->builtin[i];
 	if (pt->plugin.ops && !strcmp(pt->plugin.ops->name, name))
@@ -163,7 +178,7 @@ int pin_policy_setup(struct pin_table *pt, const char *spec,
 	unsigned i;
 	int rc;
 
-	for (i = 0; i < 5; i++)
+	for (i = 0; i < PIN_NBUILTIN; i++)
 		pt->builtin[i].ops = &builtins[i];
 	if (!spec || !*spec) {
 		pt->mount_policy = &pt->builtin[0];
@@ -179,7 +194,7 @@ int pin_policy_setup(struct pin_table *pt, const char *spec,
 	pt->mount_policy = pin_policy_find(pt, spec);
 	if (!pt->mount_policy) {
 		*why = "unknown policy (break, deny, require-lease, "
-		       "implicit-lease, quarantine or /path/plugin.so)";
+		       "implicit-lease, quarantine, remap or /path/plugin.so)";
 		return -EINVAL;
 	}
 	return 0;

@@ -312,6 +312,32 @@ START_TEST(test_close_ends_lease)
 }
 END_TEST
 
+
+START_TEST(test_remap)
+{
+	struct holder h[1];
+	struct report r;
+	uint64_t id;
+
+	ck_assert_int_eq(holder_spawn(&h[0], H_ACK, SIGUSR1), 0);
+	mk_table("remap", 5000, 0, 0);
+	ck_assert_int_eq(do_lease(&h[0], FH, PINFS_LEASE_BREAKABLE, 0, 0,
+				  SIGUSR1), 0);
+	ck_assert_int_eq(do_pin(&h[0], FH, 0, 4096, PINFS_PIN_WRITE, &id), 0);
+	/* A move goes on at once; the holder is told to re-pin. */
+	ck_assert_int_eq(pin_gate(pt, INO, 0, 4096, STORE_CHANGE_COW), 0);
+	ck_assert_int_eq(holder_report(&h[0], &r, 2000), 0);
+	ck_assert_int_eq(r.signo, SIGUSR1);
+	ck_assert(store_block_held(st, (uint64_t)(fake_map(st, INO, 0) - 1) *
+					       4096));
+	ck_assert_int_eq(do_unpin(&h[0], id), 0);
+	/* Removing the data breaks and waits. */
+	ck_assert_int_eq(do_pin(&h[0], FH, 0, 4096, PINFS_PIN_WRITE, &id), 0);
+	ck_assert_int_eq(fake_punch(st, INO, 0, 4096), -EAGAIN);
+	teardown_all(h, 1);
+}
+END_TEST
+
 static Suite *policy_suite(void)
 {
 	Suite *s = suite_create("policy");
@@ -326,6 +352,7 @@ static Suite *policy_suite(void)
 	tcase_add_test(tc, test_require_lease);
 	tcase_add_test(tc, test_implicit_lease);
 	tcase_add_test(tc, test_quarantine);
+	tcase_add_test(tc, test_remap);
 	tcase_add_test(tc, test_file_policy_xattr);
 	tcase_add_test(tc, test_plugin);
 	suite_add_tcase(s, tc);
