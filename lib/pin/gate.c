@@ -16,18 +16,18 @@
 
 /* The store's changes, the break reasons and the policy API's changes
  * are one numbering. */
-_Static_assert(STORE_CHANGE_TRUNCATE == PINFS_REASON_TRUNCATE &&
-	       STORE_CHANGE_PUNCH == PINFS_REASON_PUNCH &&
-	       STORE_CHANGE_ZERO == PINFS_REASON_ZERO &&
-	       STORE_CHANGE_COW == PINFS_REASON_COW &&
-	       STORE_CHANGE_CLONE_DEST == PINFS_REASON_CLONE_DEST &&
-	       STORE_CHANGE_MOVE == PINFS_REASON_MOVE, "change numbering");
-_Static_assert(PINFS_CHANGE_TRUNCATE == PINFS_REASON_TRUNCATE &&
-	       PINFS_CHANGE_PUNCH == PINFS_REASON_PUNCH &&
-	       PINFS_CHANGE_ZERO == PINFS_REASON_ZERO &&
-	       PINFS_CHANGE_COW == PINFS_REASON_COW &&
-	       PINFS_CHANGE_CLONE_DEST == PINFS_REASON_CLONE_DEST &&
-	       PINFS_CHANGE_MOVE == PINFS_REASON_MOVE, "change numbering");
+_Static_assert((int)STORE_CHANGE_TRUNCATE == (int)PINFS_REASON_TRUNCATE &&
+	       (int)STORE_CHANGE_PUNCH == (int)PINFS_REASON_PUNCH &&
+	       (int)STORE_CHANGE_ZERO == (int)PINFS_REASON_ZERO &&
+	       (int)STORE_CHANGE_COW == (int)PINFS_REASON_COW &&
+	       (int)STORE_CHANGE_CLONE_DEST == (int)PINFS_REASON_CLONE_DEST &&
+	       (int)STORE_CHANGE_MOVE == (int)PINFS_REASON_MOVE, "change numbering");
+_Static_assert((int)PINFS_CHANGE_TRUNCATE == (int)PINFS_REASON_TRUNCATE &&
+	       (int)PINFS_CHANGE_PUNCH == (int)PINFS_REASON_PUNCH &&
+	       (int)PINFS_CHANGE_ZERO == (int)PINFS_REASON_ZERO &&
+	       (int)PINFS_CHANGE_COW == (int)PINFS_REASON_COW &&
+	       (int)PINFS_CHANGE_CLONE_DEST == (int)PINFS_REASON_CLONE_DEST &&
+	       (int)PINFS_CHANGE_MOVE == (int)PINFS_REASON_MOVE, "change numbering");
 
 static int gather(void *arg, struct itree_node *n)
 {
