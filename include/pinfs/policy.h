@@ -5,7 +5,7 @@
  * A policy decides, for each pin that a layout change meets, what happens:
  * let it be, refuse the change, break the pin and wait, revoke it at once,
  * or quarantine its blocks.  pinfs ships break, deny, require-lease,
- * implicit-lease and quarantine (docs/policies.md); a plugin adds one
+ * implicit-lease, quarantine and remap (docs/policies.md); a plugin adds one
  * without rebuilding pinfs:
  *
  *	cc -shared -fPIC -o mypolicy.so mypolicy.c
