@@ -171,6 +171,8 @@ static int parse_one(struct mount_opts *o, char *opt, char *err,
 			o->ro = false;
 		else if (!strcmp(opt, "debug"))
 			o->debug = true;
+		else if (!strcmp(opt, "deny_ebusy"))
+			o->deny_ebusy = true;
 		else if (in_list(kernel_flags, opt))
 			return add_kernel_flag(o, opt, err, errlen);
 		else if (in_list(ignored_flags, opt) || !strncmp(opt, "x-", 2))

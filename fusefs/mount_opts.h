@@ -29,6 +29,7 @@ struct mount_opts {
 	bool allow_other;
 	bool ro;
 	bool debug;
+	bool deny_ebusy;        /* deny policy answers EBUSY, not ETXTBSY */
 	bool have_pin_uid, have_pin_gid;
 	uid_t pin_uid;          /* pin_uid=: who may pin (besides root) */
 	gid_t pin_gid;          /* pin_gid= */

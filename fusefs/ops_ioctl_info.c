@@ -45,7 +45,7 @@ int ioc_info(struct ioctl_call *c)
 	return 0;
 }
 
-static uint32_t ext_flags(const struct store_extent *e)
+static uint32_t ext_flags(struct ioctl_call *c, const struct store_extent *e)
 {
 	uint32_t f = 0;
 
@@ -53,7 +53,9 @@ static uint32_t ext_flags(const struct store_extent *e)
 		f |= PINFS_EXT_UNWRITTEN;
 	if (e->flags & STORE_EXT_SHARED)
 		f |= PINFS_EXT_SHARED;
-	/* PINFS_EXT_PINNED needs a range query from lib/pin (not yet) */
+	if (c->fs->pt &&
+	    pin_range_pinned(c->fs->pt, c->ino, e->file_off, e->len))
+		f |= PINFS_EXT_PINNED;
 	return f;
 }
 
@@ -95,7 +97,7 @@ int ioc_extents(struct ioctl_call *c)
 		out->ext[i].region_off = ext[i].region_off;
 		out->ext[i].len = ext[i].len;
 		out->ext[i].refcount = ext[i].refcount;
-		out->ext[i].flags = ext_flags(&ext[i]);
+		out->ext[i].flags = ext_flags(c, &ext[i]);
 	}
 	memset(&out->ext[n], 0,
 	       (PINFS_EXTENTS_MAX - (size_t)n) * sizeof(out->ext[0]));

@@ -161,6 +161,9 @@ static void wait_again(struct pending_op *op)
 	if (q->quiesced)
 		ret = -ESHUTDOWN;
 	else
+		ret = pin_wait_last(op->fs->pt, pending_done, op, &handle);
+	/* the gate recorded nothing on this thread: wait on our own range */
+	if (ret == -EINVAL && !q->quiesced)
 		ret = pin_wait(op->fs->pt, op->ino, op->off, op->len, op->why,
 			       pending_done, op, &handle);
 	pthread_rwlock_unlock(&q->stop_lock);

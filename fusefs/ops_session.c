@@ -88,6 +88,8 @@ static int start_pins(struct fs *fs, const struct daemon_params *p)
 	po.kill_grace_ms = o->kill_grace_ms;
 	po.max_pin_bytes_mount = o->max_pin_bytes;
 	po.max_pin_bytes_holder = o->max_pin_bytes_holder;
+	if (o->deny_ebusy)
+		po.flags |= PIN_OPT_DENY_EBUSY;
 	po.poll_notify = poll_notify_fh;
 	po.poll_arg = fs;
 	po.write_end = write_end_inval;

@@ -99,7 +99,7 @@ START_TEST(opts_defaults)
 	ck_assert_str_eq(o.policy, "break");
 	ck_assert_uint_eq(o.lease_break_ms, 45000);
 	ck_assert_uint_eq(o.kill_grace_ms, MOUNT_OPTS_DEFAULT_KILL_GRACE_MS);
-	ck_assert(!o.allow_other && !o.ro && !o.debug);
+	ck_assert(!o.allow_other && !o.ro && !o.debug && !o.deny_ebusy);
 	ck_assert(!o.have_pin_uid && !o.have_pin_gid);
 	ck_assert_uint_eq(o.size, 0);
 	ck_assert_str_eq(o.kernel, "");
@@ -115,7 +115,8 @@ START_TEST(opts_all)
 				   "ro,pin_uid=1000,pin_gid=0,policy=deny,"
 				   "lease_break_time=250,kill_grace=0,"
 				   "max_pin_bytes=1G,max_pin_bytes_holder=4M,"
-				   "debug", err), 0);
+				   "debug,deny_ebusy", err), 0);
+	ck_assert(o.deny_ebusy);
 	ck_assert_uint_eq(o.size, 64ull << 20);
 	ck_assert(o.allow_other && o.ro && o.debug);
 	ck_assert(o.have_pin_uid && o.pin_uid == 1000);
@@ -183,7 +184,7 @@ START_TEST(opts_bad)
 		"max_pin_bytes_holder=", "pin_uid=no-such-user-xyz",
 		"pin_gid=no-such-group-xyz", "policy=", "policy=bogus",
 		"policy=relative/path.so", "fsname=x", "allow_other=1",
-		"ro,bogus=1",
+		"ro,bogus=1", "deny_ebusy=1",
 	};
 	struct mount_opts o;
 	char err[256];
