@@ -129,8 +129,16 @@ int alloc_take(struct store *st, uint64_t goal, uint64_t want, bool align,
 
 	if (!al->nfree || !want)
 		return -ENOSPC;
-	if (align && want >= GROUP_BLOCKS)
-		i = find_full_group(al);
+	if (align) {
+		uint64_t g = goal - al->blk0;
+
+		/* keep a file contiguous when its goal starts a free group */
+		if (goal >= al->blk0 && g < al->n && !(g % GROUP_BLOCKS) &&
+		    al->gfree[g / GROUP_BLOCKS] == GROUP_BLOCKS)
+			i = g;
+		else
+			i = find_full_group(al);
+	}
 	if (i == UINT64_MAX && goal >= al->blk0 && goal - al->blk0 < al->n &&
 	    blk_free(al, goal - al->blk0))
 		i = goal - al->blk0;

@@ -155,6 +155,9 @@ int alloc_init(struct store *st, const char **why);
 void alloc_fini(struct alloc *al);
 bool alloc_in_data(const struct alloc *al, uint64_t rblk, uint64_t n);
 uint32_t alloc_rc(const struct alloc *al, uint64_t rblk);
+/* Take up to WANT free blocks as one run (refcount 1, journaled): at GOAL
+ * if free; with ALIGN, at the start of a wholly free 2 MiB group when
+ * there is one.  -ENOSPC when no block is free. */
 int alloc_take(struct store *st, uint64_t goal, uint64_t want, bool align,
 	       uint64_t *start, uint64_t *got);
 void alloc_ref_dec(struct store *st, uint64_t rblk, uint64_t n);

@@ -82,6 +82,20 @@ START_TEST(test_large_aligned)
 	ck_assert_int_ge(n, 1);
 	ck_assert_uint_eq(e[0].region_off % (2 * MiB), 0);
 	fx_check_pattern(F.st, f, 0, 4 * MiB, 7);
+	/* appending 64 KiB at a time past 2 MiB starts an aligned run too */
+	f = fx_create(F.st, ROOT, "small", S_IFREG | 0644);
+	fx_write_pattern(F.st, f, 0, 4 * KiB, 1);   /* unaligns the cursor */
+	f = fx_create(F.st, ROOT, "appender", S_IFREG | 0644);
+	for (int i = 0; i < 64; i++)
+		fx_write_pattern(F.st, f, i * 64 * KiB, 64 * KiB, 8);
+	n = store_extents(F.st, f, 2 * MiB, 2 * MiB, 0, e, 4, NULL);
+	ck_assert_int_eq(n, 1);   /* one run covers [2 MiB, 4 MiB) ... */
+	ck_assert_uint_le(e[0].file_off, 2 * MiB);
+	ck_assert_uint_ge(e[0].file_off + e[0].len, 4 * MiB);
+	/* ... and file offset 2 MiB sits on a 2 MiB boundary of the region */
+	ck_assert_uint_eq((e[0].region_off + 2 * MiB - e[0].file_off) %
+				  (2 * MiB), 0);
+	fx_check_pattern(F.st, f, 0, 4 * MiB, 8);
 }
 END_TEST
 
