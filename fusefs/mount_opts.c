@@ -210,8 +210,9 @@ static int parse_one(struct mount_opts *o, char *opt, char *err,
 	} else if (!strcmp(opt, "max_pin_bytes_holder")) {
 		return parse_bytes(opt, val, &o->max_pin_bytes_holder, err,
 				   errlen);
-	} else if (!strncmp(opt, "x-", 2) || !strcmp(opt, "comment")) {
-		return 0;
+	} else if (!strncmp(opt, "x-", 2) || !strcmp(opt, "comment") ||
+		   !strcmp(opt, "user")) {
+		return 0; /* for mount(8) and fstab only */
 	} else {
 		return fail(err, errlen, "unknown mount option '%s'", opt);
 	}
