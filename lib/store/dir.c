@@ -66,12 +66,13 @@ static int slots_grow(struct dindex *dx, uint32_t add)
 		return -ENOMEM;
 	dx->slots = s;
 	memset(&s[dx->nslots], 0, add * sizeof(*s));
-	if (dx->nfree + add > dx->freecap) {
-		f = realloc(dx->free, (dx->nfree + add) * sizeof(*f));
+	/* the free stack may come to hold every slot */
+	if (dx->nslots + add > dx->freecap) {
+		f = realloc(dx->free, (dx->nslots + add) * sizeof(*f));
 		if (!f)
 			return -ENOMEM;
 		dx->free = f;
-		dx->freecap = dx->nfree + add;
+		dx->freecap = dx->nslots + add;
 	}
 	/* push highest first so that the lowest free slot pops first */
 	for (uint32_t k = add; k-- > 0;)

@@ -202,6 +202,30 @@ START_TEST(test_readdir_reentrant)
 }
 END_TEST
 
+/* regression: the free-slot stack of a directory overflowed when more
+ * entries were removed than were free when it last grew */
+START_TEST(test_dir_remove_all)
+{
+	struct store_attr a;
+	char name[32];
+
+	for (int round = 0; round < 2; round++) {
+		for (int i = 0; i < 300; i++) {
+			snprintf(name, sizeof(name), "x%d", i);
+			fx_create(F.st, ROOT, name, S_IFREG | 0644);
+		}
+		for (int i = 0; i < 300; i++) {
+			snprintf(name, sizeof(name), "x%d", i);
+			ck_assert_int_eq(store_unlink(F.st, ROOT, name), 0);
+		}
+	}
+	ck_assert_int_eq(store_getattr(F.st, ROOT, &a), 0);
+	ck_assert_uint_eq(a.size, 20 * 4096);
+	fx_reopen(&F, 0);
+	ck_assert_int_eq(fx_fsck(&F, 0), 0);
+}
+END_TEST
+
 START_TEST(test_link_symlink)
 {
 	struct store_attr a;
@@ -436,6 +460,7 @@ static Suite *store_suite(void)
 	tcase_add_test(tc, test_setgid_dir);
 	tcase_add_test(tc, test_readdir_cookies);
 	tcase_add_test(tc, test_readdir_reentrant);
+	tcase_add_test(tc, test_dir_remove_all);
 	tcase_add_test(tc, test_link_symlink);
 	tcase_add_test(tc, test_rename);
 	tcase_add_test(tc, test_rename_exchange);
