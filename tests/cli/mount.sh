@@ -118,7 +118,19 @@ echo x >"$MNT/new" 2>/dev/null && fail "write on a ro mount"
 stop_daemonized
 cmp -s "$REGION" "$T/before" || fail "ro mount changed the region"
 
-# 8. foreground mount with debug logs requests
+# 8. PINFS_PDEATHSIG=1: a -f daemon whose parent dies unmounts and exits
+bash -c 'PINFS_PDEATHSIG=1 "$0" mount -f "$1" "$2" >>"$3" 2>&1 &
+	echo $! >"$4"; wait' "$PINFS" "$REGION" "$MNT" "$DAEMON_LOG" "$T/pid" &
+wrapper=$!
+wait_mounted "$MNT" "$wrapper" || die "mount under a wrapper"
+dpid=$(cat "$T/pid")
+kill -KILL "$wrapper"
+wait "$wrapper" 2>/dev/null
+reap "$dpid" || fail "daemon outlived its parent"
+sleep 0.2
+is_mounted "$MNT" && { fail "parent death left the mount"; unmount_dir "$MNT"; }
+
+# 9. foreground mount with debug logs requests
 mount_fg "debug"
 stat "$MNT/sparse" >/dev/null
 unmount_fg
