@@ -58,6 +58,10 @@ stop_holders
 
 # 2. a holder that acknowledges: the truncate completes
 hold "$F" --lease --ack-after 100
+# meanwhile `pinfs extents` flags the pinned extent
+run_expect 0 "$PINFS" extents --json "$F" || fail "extents of a pinned file"
+python3 -c 'import json,sys; e=json.loads(sys.argv[1])["extents"]; assert "pinned" in e[0]["flags"], e' "$OUT" ||
+	fail "pinned extent not flagged: $OUT"
 timeout 15 truncate -s 4096 "$F" || fail "truncate with a cooperative holder"
 [ "$(size "$F")" = 4096 ] || fail "size after the revoke: $(size "$F")"
 stop_holders
@@ -82,7 +86,33 @@ done
 stop_holders
 unmount_fg
 
-# 4. policy=deny: the truncate fails with ETXTBSY at once
+# 4. who may pin: root and the mount owner; others only with pin_uid=
+#    or pin_gid= (nobody: uid/gid 65534)
+as_nobody() { setpriv --reuid=65534 --regid=65534 --clear-groups "$@"; }
+if command -v setpriv >/dev/null; then
+	chmod 755 "$T"
+	mount_fg "allow_other"
+	F=$MNT/shared
+	mkfile "$F"
+	chmod 644 "$F"
+	OUT=$(as_nobody timeout 10 "$PINFS" hold --for 100 "$F" 0 64K 2>&1) &&
+		fail "nobody pinned without pin_uid"
+	printf '%s\n' "$OUT" | grep -q "Operation not permitted" || fail "pin_uid refusal: $OUT"
+	unmount_fg
+	for o in pin_uid=65534 pin_gid=65534; do
+		mount_fg "allow_other,$o"
+		OUT=$(as_nobody timeout 10 "$PINFS" hold --for 100 "$F" 0 64K 2>&1) ||
+			fail "nobody could not pin with $o: $OUT"
+		# a read-only file gives no write pin
+		OUT=$(as_nobody timeout 10 "$PINFS" hold --write --for 100 "$F" 0 64K 2>&1) &&
+			fail "write pin without write permission ($o)"
+		unmount_fg
+	done
+else
+	echo "note: no setpriv; pin_uid/pin_gid not tried"
+fi
+
+# 5. policy=deny: the truncate fails with ETXTBSY at once
 mount_fg "policy=deny"
 F=$MNT/f2
 mkfile "$F"
