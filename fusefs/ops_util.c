@@ -10,7 +10,35 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/types.h>
+#include <time.h>
 #include <unistd.h>
+
+/* The answers callers expect in normal use: debug-level log only. */
+static bool errno_expected(int err)
+{
+	switch (err) {
+	case ENOENT: case EEXIST: case ENOTEMPTY: case ENODATA: case ERANGE:
+	case EACCES: case EPERM: case EINTR: case ENOTTY: case EINVAL:
+	case EISDIR: case ENOTDIR: case ENAMETOOLONG: case EXDEV: case ENXIO:
+	case ETXTBSY: case EBUSY: case EAGAIN: case EOPNOTSUPP: case EFBIG:
+	case EROFS: case E2BIG: case EMLINK: case ELOOP: case EDQUOT:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* At most 10 warnings a second (a full region must not flood syslog). */
+static bool warn_allowed(void)
+{
+	static atomic_llong window;
+	static atomic_int count;
+	long long now = (long long)time(NULL);
+
+	if (atomic_exchange(&window, now) != now)
+		atomic_store(&count, 0);
+	return atomic_fetch_add(&count, 1) < 10;
+}
 
 void ops_reply_err(fuse_req_t req, int neg_errno, const char *op)
 {
@@ -22,8 +50,10 @@ void ops_reply_err(fuse_req_t req, int neg_errno, const char *op)
 		log_msg(LOG_ERR, "%s: unexpected result %d, replying EIO", op,
 			neg_errno);
 		err = EIO;
-	} else if (err == EUCLEAN) {
-		log_msg(LOG_ERR, "%s: store reports corruption", op);
+	} else if (!errno_expected(err) && warn_allowed()) {
+		log_msg(LOG_WARNING, "%s: %s", op, strerror(err));
+	} else {
+		log_msg(LOG_DEBUG, "%s: %s", op, strerror(err));
 	}
 	fuse_reply_err(req, err);
 }
