@@ -51,7 +51,7 @@ static void mount_usage(FILE *out)
 		"     pin_gid=GROUP         group allowed to pin\n"
 		"     policy=NAME|PATH      revoke policy: break (default), deny,\n"
 		"                           require-lease, implicit-lease, quarantine,\n"
-		"                           or /path/to/plugin.so[:ARGS]\n"
+		"                           remap, or /path/to/plugin.so[:ARGS]\n"
 		"     deny_ebusy            the deny policy fails with EBUSY, not ETXTBSY\n"
 		"     lease_break_time=MS   wait for lease holders (default 45000)\n"
 		"     kill_grace=MS         after SIGBUS, wait before SIGKILL\n"

@@ -17,7 +17,7 @@
 
 static const char *const builtin_policies[] = {
 	"break", "deny", "require-lease", "implicit-lease", "quarantine",
-	NULL,
+	"remap", NULL,
 };
 
 /* Passed to the kernel mount as they are. */
@@ -103,7 +103,7 @@ static int set_policy(struct mount_opts *o, const char *val, char *err,
 	if (val[0] != '/')
 		return fail(err, errlen,
 			    "unknown policy '%s' (break, deny, require-lease, "
-			    "implicit-lease, quarantine, or an absolute "
+			    "implicit-lease, quarantine, remap, or an absolute "
 			    "path to a plugin .so[:ARGS])", val);
 	if (strlen(val) >= sizeof(o->policy))
 		return fail(err, errlen, "policy path too long");

@@ -135,4 +135,15 @@ mount_fg "debug"
 stat "$MNT/sparse" >/dev/null
 unmount_fg
 grep -qi "getattr\|lookup" "$DAEMON_LOG" || fail "debug logged no requests"
+
+# 10. every built-in policy mounts; a plugin that does not load is
+#     refused before the daemon detaches, in one line
+for p in break deny require-lease implicit-lease quarantine remap; do
+	mount_fg "policy=$p"
+	unmount_fg
+done
+OUT=$(timeout 30 "$PINFS" mount -o policy=/bin/sh "$REGION" "$MNT" 2>&1) &&
+	{ fail "mounted with a plugin that is not one"; unmount_dir "$MNT"; }
+printf '%s\n' "$OUT" | grep -q "policy=/bin/sh" || fail "plugin refusal: $OUT"
+is_mounted "$MNT" && fail "a refused plugin left a mount"
 finish
