@@ -27,6 +27,7 @@ enum bench_format {
 	BENCH_FMT_TABLE,
 	BENCH_FMT_JSON,
 	BENCH_FMT_CSV,
+	BENCH_FMT_MD, /* Markdown tables, for docs/performance.md */
 };
 
 struct bench_opts {
@@ -41,6 +42,7 @@ struct bench_opts {
 	const char *granularity; /* forced libpmem2 granularity, or NULL */
 	uint64_t size;         /* working-set bytes */
 	double duration;       /* seconds per measurement */
+	unsigned timeout;      /* watchdog for the whole run, seconds */
 	unsigned repeat;       /* runs per measurement (median, min, max) */
 	unsigned iterations;   /* latency samples per run (revoke) */
 	struct bench_list threads;

@@ -33,6 +33,7 @@ struct dirent64_rec {
 struct cleanup_entry {
 	volatile sig_atomic_t kind;
 	pid_t pid;
+	unsigned fuse_conn; /* CL_MOUNT of a FUSE fs: its connection + 1 */
 	char path[CLEANUP_PATH];
 };
 
@@ -93,6 +94,32 @@ static void empty_dir(const char *path)
 	close(fd);
 }
 
+/* Fail every request of a FUSE connection at once (a hung daemon must not
+ * hang us): /sys/fs/fuse/connections/N/abort.  Signal-safe. */
+static void fuse_abort(unsigned conn)
+{
+	char path[64] = "/sys/fs/fuse/connections/";
+	char num[16];
+	int n = 0, fd;
+
+	do {
+		num[n++] = (char)('0' + conn % 10);
+		conn /= 10;
+	} while (conn && n < (int)sizeof(num));
+	for (size_t l = strlen(path); n > 0 && l < sizeof(path) - 8;)
+		path[l++] = num[--n], path[l] = '\0';
+	strcat(path, "/abort");
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		ssize_t r = write(fd, "1", 1);
+
+		(void)r;
+		close(fd);
+	}
+}
+
+static volatile sig_atomic_t aborting; /* on the signal path */
+
 static void undo(struct cleanup_entry *e)
 {
 	int kind = e->kind;
@@ -100,6 +127,8 @@ static void undo(struct cleanup_entry *e)
 	e->kind = CL_FREE;
 	switch (kind) {
 	case CL_MOUNT:
+		if (aborting && e->fuse_conn)
+			fuse_abort(e->fuse_conn - 1);
 		/* A FUSE daemon that hangs must not hang us: detach if busy. */
 		if (umount2(e->path, 0) < 0 && errno != EINVAL &&
 		    errno != ENOENT)
@@ -132,17 +161,27 @@ void cleanup_all(void)
 static void on_signal(int sig)
 {
 	static const char msg[] = "\npinfs-bench: interrupted, cleaning up\n";
-	ssize_t r = write(STDERR_FILENO, msg, sizeof(msg) - 1);
 
-	(void)r;
-	cleanup_all();
+	static const char tmo[] = "\npinfs-bench: watchdog: the run took "
+				  "too long (--timeout), cleaning up\n";
+
+	/* a forked child (holder, disturber) just dies as the default says */
+	if (getpid() == owner) {
+		ssize_t r = sig == SIGALRM ?
+			write(STDERR_FILENO, tmo, sizeof(tmo) - 1) :
+			write(STDERR_FILENO, msg, sizeof(msg) - 1);
+
+		(void)r;
+		aborting = 1;
+		cleanup_all();
+	}
 	signal(sig, SIG_DFL);
 	raise(sig);
 }
 
 int cleanup_init(void)
 {
-	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT };
+	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGALRM };
 	struct sigaction sa;
 
 	owner = getpid();
@@ -176,6 +215,7 @@ static int push(enum cleanup_kind kind, const char *path, pid_t pid)
 	h = nentries;
 	e = &entries[h];
 	e->pid = pid;
+	e->fuse_conn = 0;
 	snprintf(e->path, sizeof(e->path), "%s", path ? path : "");
 	e->kind = kind;
 	nentries = h + 1;
@@ -203,6 +243,13 @@ int cleanup_push_file(const char *path)
 	return push(CL_FILE, path, 0);
 }
 
+void cleanup_mount_conn(int handle, unsigned conn)
+{
+	if (handle >= 0 && handle < nentries &&
+	    entries[handle].kind == CL_MOUNT)
+		entries[handle].fuse_conn = conn + 1;
+}
+
 void cleanup_undo(int handle)
 {
 	sigset_t all, old;
@@ -216,6 +263,34 @@ void cleanup_undo(int handle)
 	while (nentries > 0 && entries[nentries - 1].kind == CL_FREE)
 		nentries = nentries - 1;
 	sigprocmask(SIG_SETMASK, &old, NULL);
+}
+
+int cleanup_wait(int handle, int ms)
+{
+	struct cleanup_entry *e;
+	int st;
+
+	if (handle < 0 || handle >= nentries ||
+	    entries[handle].kind != CL_PID)
+		return -EINVAL;
+	e = &entries[handle];
+	for (int i = 0; i <= ms; i++) {
+		pid_t r = waitpid(e->pid, &st, WNOHANG);
+
+		if (r == e->pid) {
+			cleanup_forget(handle);
+			if (WIFEXITED(st))
+				return WEXITSTATUS(st);
+			return 128 + WTERMSIG(st);
+		}
+		if (r < 0 && errno != EINTR) {
+			cleanup_forget(handle);
+			return -errno;
+		}
+		nap_ms(1);
+	}
+	cleanup_undo(handle);
+	return -ETIMEDOUT;
 }
 
 void cleanup_forget(int handle)

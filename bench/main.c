@@ -34,6 +34,7 @@ static void usage(FILE *f)
 "Options:\n"
 "  --json             JSON rows on stdout instead of the table\n"
 "  --csv              CSV (one line per figure) on stdout instead of the table\n"
+"  --markdown         Markdown tables on stdout (for docs/performance.md)\n"
 "  --quick            reduced set, short durations (whole run < 30 s)\n"
 "  --region PATH      region: a file (created; tmpfs or disk) or a devdax\n"
 "                     device (default: a file in /dev/shm)\n"
@@ -55,6 +56,8 @@ static void usage(FILE *f)
 "                     mappings: page (msync per persist; what a file on\n"
 "                     tmpfs gets), cache-line (clwb+sfence, emulates pmem)\n"
 "                     or byte (default: what libpmem2 detects)\n"
+"  --timeout SEC      watchdog: abort (and clean up) a run that takes longer\n"
+"                     (default 3600, quick 120)\n"
 "  --no-cpu-pin       do not pin threads to CPUs\n"
 "  --no-mount         skip what needs a FUSE mount (pinfs, passthrough_ll)\n"
 "  -h, --help         this text\n"
@@ -130,12 +133,13 @@ enum {
 	OPT_JSON = 256, OPT_CSV, OPT_QUICK, OPT_REGION, OPT_SIZE,
 	OPT_DURATION, OPT_THREADS, OPT_SIZES, OPT_QD, OPT_HOLDERS,
 	OPT_REPEAT, OPT_PLOT, OPT_PINFS_BIN, OPT_WORKDIR, OPT_NO_PIN,
-	OPT_ITER, OPT_NO_MOUNT, OPT_GRAN,
+	OPT_ITER, OPT_NO_MOUNT, OPT_GRAN, OPT_MD, OPT_TIMEOUT,
 };
 
 static const struct option long_opts[] = {
 	{ "json", no_argument, NULL, OPT_JSON },
 	{ "csv", no_argument, NULL, OPT_CSV },
+	{ "markdown", no_argument, NULL, OPT_MD },
 	{ "quick", no_argument, NULL, OPT_QUICK },
 	{ "region", required_argument, NULL, OPT_REGION },
 	{ "size", required_argument, NULL, OPT_SIZE },
@@ -151,6 +155,7 @@ static const struct option long_opts[] = {
 	{ "workdir", required_argument, NULL, OPT_WORKDIR },
 	{ "no-cpu-pin", no_argument, NULL, OPT_NO_PIN },
 	{ "no-mount", no_argument, NULL, OPT_NO_MOUNT },
+	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
 	{ "granularity", required_argument, NULL, OPT_GRAN },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
@@ -176,14 +181,12 @@ static int parse_opts(int argc, char **argv, struct bench_opts *o,
 	while ((c = getopt_long(argc, argv, "h", long_opts, NULL)) != -1) {
 		switch (c) {
 		case OPT_JSON:
-			if (o->format == BENCH_FMT_CSV)
-				goto both;
-			o->format = BENCH_FMT_JSON;
-			break;
 		case OPT_CSV:
-			if (o->format == BENCH_FMT_JSON)
+		case OPT_MD:
+			if (o->format != BENCH_FMT_TABLE)
 				goto both;
-			o->format = BENCH_FMT_CSV;
+			o->format = c == OPT_JSON ? BENCH_FMT_JSON :
+				    c == OPT_CSV ? BENCH_FMT_CSV : BENCH_FMT_MD;
 			break;
 		case OPT_QUICK:
 			o->quick = true;
@@ -252,6 +255,10 @@ static int parse_opts(int argc, char **argv, struct bench_opts *o,
 		case OPT_NO_MOUNT:
 			o->no_mount = true;
 			break;
+		case OPT_TIMEOUT:
+			if (parse_uint(optarg, &o->timeout, 86400) < 0)
+				return bad("--timeout (1..86400)", optarg);
+			break;
 		case OPT_GRAN:
 			if (strcmp(optarg, "page") && strcmp(optarg, "cache-line") &&
 			    strcmp(optarg, "byte"))
@@ -269,7 +276,7 @@ static int parse_opts(int argc, char **argv, struct bench_opts *o,
 	}
 	return 0;
 both:
-	fprintf(stderr, "pinfs-bench: --json and --csv exclude each other\n");
+	fprintf(stderr, "pinfs-bench: choose one of --json, --csv, --markdown\n");
 	return -EINVAL;
 }
 
@@ -308,6 +315,8 @@ static void apply_defaults(struct bench_opts *o, const struct given *g)
 		o->holders = 2;
 	if (!o->workdir)
 		o->workdir = "/dev/shm";
+	if (!o->timeout)
+		o->timeout = o->quick ? 120 : 3600;
 }
 
 int main(int argc, char **argv)
@@ -352,6 +361,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "pinfs-bench: cannot install signal handlers\n");
 		return 1;
 	}
+	alarm(o.timeout);
 	if (run_fs && (ret = bench_fs(&o)) < 0)
 		fprintf(stderr, "pinfs-bench: fs: %s\n", strerror(-ret));
 	if (!ret && run_revoke && (ret = bench_revoke(&o)) < 0)

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -175,8 +176,10 @@ static int start_daemon(struct bench_mount *m, char *const argv[])
 		return -errno;
 	t0 = stats_now_ns();
 	for (;;) {
-		if (stat(m->dir, &st) == 0 && st.st_dev != pst.st_dev)
+		if (stat(m->dir, &st) == 0 && st.st_dev != pst.st_dev) {
+			cleanup_mount_conn(m->h_mount, minor(st.st_dev));
 			return 0;
+		}
 		if (waitpid(m->pid, &status, WNOHANG) == m->pid) {
 			char line[120];
 

@@ -222,8 +222,10 @@ static int holders_run(const struct holder_job *j, unsigned n, double *gbps)
 	}
 	close(go[0]);
 	close(go[1]);
+	/* each holder exits once it reported; one that hangs is stopped */
 	for (int i = (int)started - 1; i >= 0; i--)
-		cleanup_undo(h[i]);
+		if (cleanup_wait(h[i], ret ? 0 : 5000) != 0 && !ret)
+			ret = -ECHILD;
 	free(r);
 	if (!ret)
 		*gbps = ns ? (double)bytes / (double)ns : 0;
@@ -465,7 +467,8 @@ static int revocation_run(struct pinned_ctx *c, const char *file, uint64_t pin,
 		cleanup_undo(h[k]);
 	}
 out:
-	cleanup_undo(h[0]);
+	if (cleanup_wait(h[0], ret ? 0 : 5000) != 0 && !ret)
+		ret = -ECHILD;
 	close(out[0]);
 	close(go[0]);
 	close(go[1]);

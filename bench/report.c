@@ -186,6 +186,40 @@ static void fmt_value(char *buf, size_t len, enum report_unit u,
 	snprintf(buf, len, "%s [%s-%s]", med, lo, hi);
 }
 
+static void write_md(FILE *f, const struct report_table *t)
+{
+	char buf[96], b2[16];
+
+	fprintf(f, "\n**%s: %s**\n\n| name | phase | bs | thr | qd |", t->mode,
+		t->title);
+	for (unsigned c = 0; c < t->ncols; c++)
+		fprintf(f, " %s |", t->col[c].key);
+	fprintf(f, " note |\n|---|---|---:|---:|---:|");
+	for (unsigned c = 0; c < t->ncols; c++)
+		fprintf(f, "---:|");
+	fprintf(f, "---|\n");
+	for (unsigned r = 0; r < t->nrows; r++) {
+		const struct report_row *row = &t->rows[r];
+
+		fprintf(f, "| %s | %s | %s |", row->name,
+			row->phase[0] ? row->phase : "-",
+			report_bytes(row->block_size, b2, sizeof(b2)));
+		if (row->threads)
+			fprintf(f, " %u |", row->threads);
+		else
+			fprintf(f, " - |");
+		if (row->queue_depth)
+			fprintf(f, " %u |", row->queue_depth);
+		else
+			fprintf(f, " - |");
+		for (unsigned c = 0; c < t->ncols; c++) {
+			fmt_value(buf, sizeof(buf), t->col[c].unit, &row->val[c]);
+			fprintf(f, " %s |", buf);
+		}
+		fprintf(f, " %s |\n", row->status);
+	}
+}
+
 static void write_table(FILE *f, const struct report_table *t)
 {
 	int wname = 4, wval[REPORT_COLS_MAX];
@@ -382,6 +416,14 @@ int report_write(FILE *f, enum bench_format fmt, const struct bench_opts *o)
 		break;
 	case BENCH_FMT_CSV:
 		write_csv(f);
+		break;
+	case BENCH_FMT_MD:
+		machine_get(&m);
+		fprintf(f, "Machine: %s, %u CPUs, kernel %s. Each figure: median "
+			   "[min-max] of %u run(s), %g s each.\n",
+			m.cpu, m.nproc, m.kernel, o->repeat, o->duration);
+		for (unsigned i = 0; i < ntables; i++)
+			write_md(f, tables[i]);
 		break;
 	case BENCH_FMT_TABLE:
 		machine_get(&m);
