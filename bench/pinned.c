@@ -111,8 +111,8 @@ static int cpu_row(struct pinned_ctx *c, struct pinned_target *pt,
 		progress("pinned: cpu %s %s x%u, run %u/%u", p.fn.name,
 			 report_bytes(bs, b, sizeof(b)), thr, rep + 1,
 			 o->repeat);
-		for (int k = 0; k < 2 && !ret; k++) {
-			bool do_pin = (k == 0) == pin_first;
+		for (int turn = 0; turn < 2 && !ret; turn++) {
+			bool do_pin = (turn == 0) == pin_first;
 
 			if (do_pin && !pt)
 				continue;
