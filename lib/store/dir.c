@@ -142,8 +142,8 @@ int dir_load(struct store *st, struct minode *mi, const char **why)
 	dx = mi->dir = calloc(1, sizeof(*dx));
 	if (!dx)
 		return -ENOMEM;
-	if (nblk * PFS_DIRENTS_PER_BLOCK > UINT32_MAX) {
-		*why = "directory is too large";
+	if (nblk > mi->nblocks || nblk * PFS_DIRENTS_PER_BLOCK > UINT32_MAX) {
+		*why = "directory size exceeds its blocks";
 		return -EUCLEAN;
 	}
 	err = ht_grow(dx);

@@ -6,6 +6,7 @@
  * registry slots, and orphans (reclaimed).  Orphans (nlink 0, kept for a
  * pin) are a legal state: they are mentioned ("note:") but not counted.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -25,6 +26,8 @@ struct fsck {
 	uint32_t *subdirs;  /* subdirectories per directory */
 	uint64_t *listed_in;/* directory listing each directory */
 	uint8_t *bad;       /* inode could not be loaded */
+	uint64_t *queue;    /* directories to visit, breadth first */
+	uint8_t *queued;
 };
 
 static void say(struct fsck *f, bool problem, const char *fmt, ...)
@@ -97,16 +100,26 @@ static void add_refs(struct fsck *f, uint64_t rblk, uint64_t n)
 		f->refs[i]++;
 }
 
-static void check_xattr(struct fsck *f, struct minode *mi)
+/* false (after repairing: the block is dropped) for a corrupt block */
+static bool check_xattr(struct fsck *f, struct minode *mi)
 {
-	const struct pfs_xhdr *h =
-		(const void *)(f->st->base + mi->xattr_blk * BLK);
+	struct store *st = f->st;
+	const struct pfs_xhdr *h = (const void *)(st->base + mi->xattr_blk * BLK);
 
-	if (ld64(h->magic) != PFS_XATTR_MAGIC || ld64(h->owner) != mi->ino ||
-	    ld32(h->used) > BLK - PFS_XATTR_HDR)
-		say(f, true, "inode %llu: xattr block %llu is corrupt",
-		    (unsigned long long)mi->ino,
-		    (unsigned long long)mi->xattr_blk);
+	if (ld64(h->magic) == PFS_XATTR_MAGIC && ld64(h->owner) == mi->ino &&
+	    ld32(h->used) <= BLK - PFS_XATTR_HDR &&
+	    store_listxattr(st, mi->ino, NULL, 0) >= 0)
+		return true;
+	say(f, true, "inode %llu: xattr block %llu is corrupt%s",
+	    (unsigned long long)mi->ino, (unsigned long long)mi->xattr_blk,
+	    f->repair ? ": attributes dropped" : "");
+	if (!f->repair)
+		return true;
+	mi->xattr_blk = 0;
+	tx_begin(st);
+	inode_log(st, mi);
+	tx_commit(st);
+	return false;
 }
 
 static void check_entries(struct fsck *f, struct minode *d)
@@ -148,11 +161,19 @@ static void check_entries(struct fsck *f, struct minode *d)
 		if (!S_ISDIR(t->mode))
 			continue;
 		f->subdirs[d->ino]++;
-		if (f->listed_in[t->ino]) {
-			say(f, true, "directory %llu is listed in two directories (%llu and %llu)",
+		if (f->listed_in[t->ino] || t->ino == STORE_ROOT_INO) {
+			say(f, true, "directory %llu is listed twice (in %llu and %llu)%s",
 			    (unsigned long long)t->ino,
 			    (unsigned long long)f->listed_in[t->ino],
-			    (unsigned long long)d->ino);
+			    (unsigned long long)d->ino,
+			    f->repair ? ": second entry removed" : "");
+			f->links[t->ino]--;
+			f->subdirs[d->ino]--;
+			if (f->repair) {
+				tx_begin(st);
+				dir_remove(st, d, de);
+				tx_commit(st);
+			}
 			continue;
 		}
 		f->listed_in[t->ino] = d->ino;
@@ -214,31 +235,32 @@ static void fsck_inodes(struct fsck *f)
 			add_refs(f, mi->ext[i].rblk, mi->ext[i].len);
 		for (uint32_t c = 0; c < mi->nchain; c++)
 			add_refs(f, mi->chain[c].rblk, 1);
-		if (mi->xattr_blk) {
+		if (mi->xattr_blk && check_xattr(f, mi))
 			add_refs(f, mi->xattr_blk, 1);
-			check_xattr(f, mi);
+	}
+	/* count the entries of directories reachable from the root only
+	 * (breadth first), so that one pass repairs a detached subtree */
+	f->queue[0] = STORE_ROOT_INO;
+	f->queued[STORE_ROOT_INO] = 1;
+	for (uint64_t head = 0, tail = 1; head < tail; head++) {
+		struct minode *mi;
+		struct dindex *dx;
+
+		if (inode_get(st, f->queue[head], &mi) || !S_ISDIR(mi->mode))
+			continue;
+		check_entries(f, mi);
+		dx = mi->dir;
+		for (uint32_t k = 0; k < dx->nslots; k++) {
+			struct dent *de = dx->slots[k];
+
+			if (de && de->type == DT_DIR && de->ino < st->sb.inode_count &&
+			    f->listed_in[de->ino] == mi->ino && !f->queued[de->ino] &&
+			    tail < st->sb.inode_count) {
+				f->queued[de->ino] = 1;
+				f->queue[tail++] = de->ino;
+			}
 		}
 	}
-	for (uint64_t ino = 1; ino < st->sb.inode_count; ino++) {
-		struct minode *mi;
-
-		if (st->ibits[ino] && !f->bad[ino] && !inode_get(st, ino, &mi) &&
-		    S_ISDIR(mi->mode) && mi->nlink)
-			check_entries(f, mi);
-	}
-}
-
-/* Is directory INO reachable from the root through listings? */
-static bool reachable(struct fsck *f, uint64_t ino)
-{
-	for (uint64_t hops = 0; hops < f->st->sb.inode_count; hops++) {
-		if (ino == STORE_ROOT_INO)
-			return true;
-		ino = f->listed_in[ino];
-		if (!ino)
-			return false;
-	}
-	return false;
 }
 
 static void fsck_links(struct fsck *f)
@@ -255,9 +277,6 @@ static void fsck_links(struct fsck *f)
 			bool listed = ino == STORE_ROOT_INO || f->listed_in[ino];
 
 			want = listed ? 2 + f->subdirs[ino] : 0;
-			if (listed && mi->nlink && !reachable(f, ino))
-				say(f, true, "directory %llu is not reachable from the root",
-				    (unsigned long long)ino);
 		} else {
 			want = f->links[ino];
 		}
@@ -277,19 +296,25 @@ static void fsck_links(struct fsck *f)
 	}
 }
 
+/* Last: orphans (including those the link repair just made) are freed
+ * with their blocks, after the refcounts were made right. */
 static void fsck_orphans(struct fsck *f)
 {
 	struct store *st = f->st;
-	int n;
 
-	for (size_t i = 0; i < st->norphans; i++)
+	for (uint64_t ino = 1; ino < st->sb.inode_count; ino++) {
+		struct minode *mi;
+		int err;
+
+		if (!st->ibits[ino] || f->bad[ino] || inode_get(st, ino, &mi) ||
+		    mi->nlink)
+			continue;
 		say(f, false, "note: inode %llu is an orphan (nlink 0)%s",
-		    (unsigned long long)st->orphans[i],
+		    (unsigned long long)ino,
 		    f->repair ? ": reclaimed" : ", reclaimed at mount");
-	if (f->repair && st->norphans) {
-		n = store_reclaim_orphans(st);
-		if (n < 0)
-			say(f, true, "cannot reclaim orphans (error %d)", n);
+		if (f->repair && (err = inode_maybe_reap(st, mi)))
+			say(f, true, "inode %llu: cannot reclaim (error %d)",
+			    (unsigned long long)ino, err);
 	}
 }
 
@@ -364,11 +389,83 @@ static void fsck_preg(struct fsck *f)
 	}
 }
 
+/*
+ * Repair of a root inode that keeps the store from opening: first reset
+ * the fields that fail verification (keeping its entries); if it still
+ * cannot be loaded, make it an empty directory (its former children are
+ * then unreachable, and their link counts are repaired to 0).
+ */
+static int rebuild_root(struct fsck *f, const char *path, bool empty)
+{
+	struct pfs_dinode d;
+	struct region *rg;
+	struct sb_info sb;
+	const char *why;
+	uint8_t *home;
+	int err;
+
+	err = region_open(path, 0, 0, &rg, &why);
+	if (err)
+		return err;
+	err = sb_decode(region_base(rg), region_size(rg), &sb, &why);
+	if (err)
+		goto out;
+	home = (uint8_t *)region_base(rg) + sb.itab_off +
+	       STORE_ROOT_INO * PFS_INODE_SIZE;
+	memcpy(&d, home, sizeof(d));
+	d.mode = st32(S_IFDIR | (ld32(d.mode) & 07777));
+	d.flags = d.pad0 = 0;
+	d.reserved = 0;
+	d.atime_nsec = d.mtime_nsec = d.ctime_nsec = d.btime_nsec = 0;
+	d.parent = st64(STORE_ROOT_INO);
+	d.size = st64(ld64(d.size) / BLK * BLK);
+	if (!d.nlink)
+		d.nlink = st32(2);
+	if (empty || ld64(d.xattr_blk) < sb.data_blk0 ||
+	    ld64(d.xattr_blk) >= sb.data_blk0 + sb.data_blocks)
+		d.xattr_blk = 0;
+	if (empty || ld64(d.ext_head) < sb.data_blk0 ||
+	    ld64(d.ext_head) >= sb.data_blk0 + sb.data_blocks)
+		d.ext_head = 0;
+	if (empty) {
+		d.size = 0;
+		memset(d.inl, 0, sizeof(d.inl));
+	}
+	region_memcpy_persist(rg, home, &d, sizeof(d), 0);
+	say(f, false, "root inode %s", empty ? "rebuilt as an empty directory"
+					     : "fields reset");
+out:
+	region_close(&rg);
+	return err;
+}
+
+static int fsck_open(struct fsck *f, const char *region)
+{
+	const char *why = "";
+	int err;
+
+	for (int attempt = 0;; attempt++) {
+		err = store_open(region, STORE_OPEN_NO_RECLAIM |
+				 (f->repair ? 0 : STORE_OPEN_READONLY), &f->st,
+				 &why);
+		if (!err || !f->repair || attempt == 2 ||
+		    !strstr(why, "root inode"))
+			break;
+		if (!attempt)
+			say(f, true, "%s: repairing", why);
+		err = rebuild_root(f, region, attempt == 1);
+		if (err)
+			break;
+	}
+	if (err)
+		say(f, false, "cannot open the filesystem: %s", why);
+	return err;
+}
+
 int store_fsck(const char *region, uint32_t flags, store_fsck_report_fn fn,
 	       void *arg)
 {
 	struct fsck f = { .fn = fn, .arg = arg };
-	const char *why = "";
 	uint64_t n;
 	int err;
 
@@ -378,27 +475,27 @@ int store_fsck(const char *region, uint32_t flags, store_fsck_report_fn fn,
 	err = fsck_superblocks(&f, region);
 	if (err)
 		return err < 0 ? err : f.problems;
-	err = store_open(region, STORE_OPEN_NO_RECLAIM |
-			 (f.repair ? 0 : STORE_OPEN_READONLY), &f.st, &why);
-	if (err) {
-		say(&f, false, "cannot open the filesystem: %s", why);
+	err = fsck_open(&f, region);
+	if (err)
 		return err;
-	}
 	n = f.st->sb.inode_count;
 	f.refs = calloc(f.st->al.n, sizeof(*f.refs));
 	f.links = calloc(n, sizeof(*f.links));
 	f.subdirs = calloc(n, sizeof(*f.subdirs));
 	f.listed_in = calloc(n, sizeof(*f.listed_in));
 	f.bad = calloc(n, 1);
-	if (!f.refs || !f.links || !f.subdirs || !f.listed_in || !f.bad) {
+	f.queue = calloc(n, sizeof(*f.queue));
+	f.queued = calloc(n, 1);
+	if (!f.refs || !f.links || !f.subdirs || !f.listed_in || !f.bad ||
+	    !f.queue || !f.queued) {
 		err = -ENOMEM;
 		goto out;
 	}
 	fsck_inodes(&f);
 	fsck_links(&f);
-	fsck_orphans(&f);
 	fsck_refcounts(&f);
 	fsck_preg(&f);
+	fsck_orphans(&f);
 	if (f.st->broken) {
 		say(&f, true, "repair failed: the journal overflowed");
 		err = -EIO;
@@ -409,6 +506,8 @@ out:
 	free(f.subdirs);
 	free(f.listed_in);
 	free(f.bad);
+	free(f.queue);
+	free(f.queued);
 	store_close(&f.st);
 	return err ? err : f.problems;
 }
