@@ -30,6 +30,7 @@ int cmd_mkfs(int argc, char **argv);
 int cmd_mount(int argc, char **argv);
 int cmd_fsck(int argc, char **argv);
 int cmd_extents(int argc, char **argv);
+int cmd_status(int argc, char **argv);
 /* the pin tools (cmd_hold.c, cmd_pins.c, cmd_trace.c: client owner) */
 int cmd_hold(int argc, char **argv);
 int cmd_pins(int argc, char **argv);

@@ -20,6 +20,8 @@ static const struct cli_cmd commands[] = {
 	  cmd_fsck },
 	{ "extents", "FILE [--json]",
 	  "list the extents of a file on a pinfs mount", cmd_extents },
+	{ "status", "MOUNTPOINT [--json]",
+	  "show a mount: region, space, pins, broker", cmd_status },
 	{ "hold", "[OPTIONS] FILE OFFSET LENGTH",
 	  "pin a range and print the events it gets", cmd_hold },
 	{ "pins", "MOUNTPOINT [--json]", "list every pin of a mount",

@@ -27,6 +27,15 @@ start_daemonized "size=64M,allow_other"
 printf '%s\n' "$OUT" | grep -q "granularity" || fail "no granularity line: $OUT"
 [ "$(stat -c %s "$REGION")" = $((64 << 20)) ] || fail "size= region size"
 df -k "$MNT" | tail -n 1 | grep -q . || fail "statfs"
+run_expect 0 "$PINFS" status --json "$MNT" || fail "status"
+python3 - "$OUT" "$REGION" <<'PY' || fail "status JSON: $OUT"
+import json, sys
+d = json.loads(sys.argv[1])
+assert d["region"] == sys.argv[2] and d["region_size"] == 64 << 20, d
+assert 0 < d["free_bytes"] < d["region_size"] and d["block_size"] == 4096, d
+assert d["broker"].startswith("@") and d["pinned_bytes"] == 0, d
+assert "allow_other" in d["options"], d
+PY
 
 # 2. file operations
 echo hello >"$MNT/a" || fail "create"

@@ -5,14 +5,14 @@
 
 run_expect 2 "$PINFS"
 run_expect 0 "$PINFS" --help
-for c in mkfs mount fsck extents; do
+for c in mkfs mount fsck extents status; do
 	printf '%s\n' "$OUT" | grep -q "^  $c " || fail "--help does not list $c"
 done
 run_expect 0 "$PINFS" --version
 printf '%s\n' "$OUT" | grep -Eq '^pinfs [0-9]+\.[0-9]+\.[0-9]+$' || fail "version: $OUT"
 run_expect 2 "$PINFS" frobnicate && one_line "unknown command"
 
-for c in mkfs mount fsck extents; do
+for c in mkfs mount fsck extents status; do
 	run_expect 0 "$PINFS" "$c" --help
 	printf '%s\n' "$OUT" | grep -q "^Usage: pinfs $c" || fail "$c --help: $OUT"
 	run_expect 2 "$PINFS" "$c" --bogus-option && one_line "$c --bogus-option"
@@ -58,6 +58,9 @@ run_expect 2 "$PINFS" fsck a b && one_line "fsck extra argument"
 run_expect 1 "$PINFS" extents "$T/no-such-file" && one_line "extents of a missing file"
 run_expect 1 "$PINFS" extents "$T/file" && one_line "extents of a file not on pinfs"
 printf '%s\n' "$OUT" | grep -q "not on a pinfs mount" || fail "extents: $OUT"
+
+run_expect 1 "$PINFS" status "$T" && one_line "status of a directory not on pinfs"
+run_expect 1 "$PINFS" status "$T/no-such-dir" && one_line "status of a missing directory"
 
 # the mount(8) helper: same program under another name
 ln -s "$PINFS" "$T/mount.fuse.pinfs"
