@@ -1,0 +1,381 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * test_break.c - the `break` policy on a real mount with real holders
+ * (`pinfs hold`): a holder that unpins on the break, one that ignores it
+ * (SIGBUS, then SIGKILL or not), two holders on one range, a holder that
+ * exits mid-break, and an interrupted truncate.  docs/revocation-tests.md
+ * cases 1, 2, 7, 8, 9.
+ */
+#include "rv_util.h"
+
+#include <check.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define MIB (1u << 20)
+#define K64 65536u
+
+/* Holder-log "break pin=ID ... reason=R state=S": assert it is there. */
+static void expect_break_line(const struct rv_holder *h, uint64_t off,
+			      uint64_t len, const char *reason)
+{
+	char want[160];
+
+	snprintf(want, sizeof(want), "break pin=%" PRIu64 " ", h->pin_id);
+	ck_assert_msg(rv_hold_find(h, want) >= 0, "no break record for pin "
+		      "%" PRIu64, h->pin_id);
+	snprintf(want, sizeof(want), "off=%" PRIu64 " len=%" PRIu64
+		 " reason=%s", off, len, reason);
+	if (rv_hold_find(h, want) < 0)
+		rv_hold_dump(h);
+	ck_assert_msg(rv_hold_find(h, want) >= 0, "break record lacks '%s'",
+		      want);
+}
+
+/* Case 1: a lease holder unpins on the break, the truncate proceeds. */
+START_TEST(lease_holder_unpins_truncate_proceeds)
+{
+	const char *f;
+	struct rv_holder h;
+	struct rv_opproc op;
+	struct rv_tev ev[256];
+	uint64_t free0;
+	int n, ic, ib, ia, ir, iw;
+
+	rv_mount("lease_break_time=2000,kill_grace=300", "64M");
+	f = rv_path("c1");
+	rv_make_file(f, MIB, 1);
+	rv_hold_start(&h, "--lease --ack-after 150", f, 0, K64);
+	free0 = rv_free_blocks();
+
+	rv_op_start(&op, RV_OP_TRUNCATE, f, NULL, 4096, 0, 0);
+	ck_assert_int_eq(rv_op_wait(&op, RV_WAIT_MS), 0);
+	int64_t tbrk = rv_hold_find(&h, "break received");
+	/* The holder logs its unpin after the ioctl returned, which may be
+	 * after the truncate returned: wait for the line. */
+	int64_t tun = rv_hold_wait(&h, "unpinned (acknowledging the break)",
+				   2000);
+
+	if (tbrk < 0 || tun < 0)
+		rv_hold_dump(&h);
+	ck_assert_msg(tbrk >= 0 && tun >= 0, "holder saw no break / no unpin");
+	expect_break_line(&h, 4096, K64 - 4096, "truncate");
+	/* Order: truncate starts, break, unpin (after the ack delay),
+	 * truncate returns. */
+	ck_assert_int_ge(tbrk, op.start_us);
+	ck_assert_int_ge(tun - tbrk, 149 * 1000); /* hold counts in ms */
+	ck_assert_msg(op.end_us - op.start_us >= 150 * 1000,
+		      "truncate returned after %" PRId64 " us, before the "
+		      "holder's 150 ms ack delay", op.end_us - op.start_us);
+	ck_assert_msg(op.end_us - op.start_us < 2000 * 1000,
+		      "truncate took %" PRId64 " us: it waited for the "
+		      "deadline, not for the unpin", op.end_us - op.start_us);
+	ck_assert_int_eq(rv_size(f), 4096);
+	rv_expect_bytes(f, 0, 4096, 1);
+
+	int st = rv_wait_exit(h.pid, 3000);
+	ck_assert_msg(st >= 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0,
+		      "holder status 0x%x", st);
+	ck_assert(rv_pin_gone_wait(h.pin_id, 2000));
+	/* The 255 truncated blocks are free again. */
+	ck_assert_uint_eq(rv_free_blocks_wait(free0 + 255, 2000), free0 + 255);
+
+	/* The daemon's view: conflict, break, ack, release, wake. */
+	n = rv_trace(ev, 256);
+	ic = rv_tev_find(ev, n, 0, "conflict", h.pin_id);
+	ib = rv_tev_find(ev, n, ic, "break", h.pin_id);
+	ia = rv_tev_find(ev, n, ib, "ack", h.pin_id);
+	ir = rv_tev_find(ev, n, ia, "release", h.pin_id);
+	iw = rv_tev_find(ev, n, ia, "wake", 0);
+	if (ic < 0 || ib < 0 || ia < 0 || ir < 0 || iw < 0)
+		rv_trace_dump(ev, n);
+	ck_assert_msg(ic >= 0 && ib > ic && ia > ib && ir > ia && iw > ia,
+		      "trace order conflict<break<ack<release,wake broken");
+	ck_assert_int_lt(rv_tev_find(ev, n, 0, "sigbus", h.pin_id), 0);
+	ck_assert_msg(ev[ia].t_us <= op.end_us, "truncate returned before "
+		      "the daemon saw the unpin");
+	ck_assert_int_ge(ev[ia].t_us - ev[ib].t_us, 150 * 1000);
+	rv_finish();
+}
+END_TEST
+
+/* Case 2: the holder ignores the break: SIGBUS at the deadline (the
+ * truncate proceeds then), SIGKILL after kill_grace. */
+START_TEST(ignored_break_sigbus_then_sigkill)
+{
+	const char *f;
+	struct rv_holder h;
+	struct rv_opproc op;
+	struct pinfs_pin_entry e;
+	struct rv_tev ev[256];
+	int n, ic, ib, is, ik;
+
+	rv_mount("lease_break_time=300,kill_grace=300", "64M");
+	f = rv_path("c2");
+	rv_make_file(f, MIB, 2);
+	rv_hold_start(&h, "--lease --ignore --catch-sigbus", f, 0, K64);
+
+	rv_op_start(&op, RV_OP_TRUNCATE, f, NULL, 0, 0, 0);
+	ck_assert_int_eq(rv_op_wait(&op, RV_WAIT_MS), 0);
+	int64_t dur = op.end_us - op.start_us;
+	ck_assert_msg(dur >= 300 * 1000, "truncate returned after %" PRId64
+		      " us, before lease_break_time", dur);
+	ck_assert_msg(dur < 300 * 1000 + 250 * 1000, "truncate took %" PRId64
+		      " us: it must proceed at the SIGBUS, not wait for the "
+		      "kill", dur);
+	ck_assert_int_eq(rv_size(f), 0);
+	/* Revoked, alive, until the kill. */
+	ck_assert(rv_pin_get(h.pin_id, &e));
+	ck_assert_uint_eq(e.state, PINFS_STATE_REVOKED);
+	ck_assert(rv_alive(h.pid));
+
+	int st = rv_wait_exit(h.pid, 3000);
+	ck_assert_msg(st >= 0 && WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL,
+		      "holder status 0x%x, want killed by SIGKILL", st);
+	ck_assert(rv_pin_gone_wait(h.pin_id, 2000));
+	ck_assert_msg(rv_hold_find(&h, "SIGBUS caught") >= 0,
+		      "holder never saw SIGBUS");
+
+	n = rv_trace(ev, 256);
+	ic = rv_tev_find(ev, n, 0, "conflict", h.pin_id);
+	ib = rv_tev_find(ev, n, ic, "break", h.pin_id);
+	is = rv_tev_find(ev, n, ib, "sigbus", h.pin_id);
+	ik = rv_tev_find(ev, n, is, "sigkill", h.pin_id);
+	if (ic < 0 || ib < 0 || is < 0 || ik < 0)
+		rv_trace_dump(ev, n);
+	ck_assert(ic >= 0 && ib > ic && is > ib && ik > is);
+	/* The deadline runs from the decision (the conflict). */
+	ck_assert_int_ge(ev[is].t_us - ev[ic].t_us, 300 * 1000 - 1000);
+	ck_assert_int_lt(ev[is].t_us - ev[ib].t_us, 300 * 1000 + 200 * 1000);
+	ck_assert_int_ge(ev[ik].t_us - ev[is].t_us, 300 * 1000 - 1000);
+	ck_assert_int_lt(ev[ik].t_us - ev[is].t_us, 300 * 1000 + 200 * 1000);
+	rv_finish();
+}
+END_TEST
+
+/* Case 2, kill_grace=0: SIGBUS but never SIGKILL; a holder that does
+ * not catch SIGBUS dies of it. */
+START_TEST(ignored_break_no_kill_with_zero_grace)
+{
+	const char *f, *g;
+	struct rv_holder h, d;
+	struct rv_opproc op;
+	struct pinfs_pin_entry e;
+	struct rv_tev ev[256];
+	int n;
+
+	rv_mount("lease_break_time=300,kill_grace=0", "64M");
+	f = rv_path("c2b");
+	g = rv_path("c2c");
+	rv_make_file(f, MIB, 3);
+	rv_make_file(g, MIB, 4);
+	rv_hold_start(&h, "--lease --ignore --catch-sigbus", f, 0, K64);
+	rv_hold_start(&d, "--lease --ignore", g, 0, K64);
+
+	rv_op_start(&op, RV_OP_TRUNCATE, f, NULL, 0, 0, 0);
+	ck_assert_int_eq(rv_op_wait(&op, RV_WAIT_MS), 0);
+	ck_assert_int_ge(op.end_us - op.start_us, 300 * 1000);
+	ck_assert_int_eq(rv_size(f), 0);
+	usleep(800 * 1000); /* well past any kill_grace */
+	ck_assert_msg(rv_alive(h.pid), "holder killed with kill_grace=0");
+	ck_assert(rv_pin_get(h.pin_id, &e));
+	ck_assert_uint_eq(e.state, PINFS_STATE_REVOKED);
+
+	/* The one that does not catch SIGBUS dies of it. */
+	rv_op_start(&op, RV_OP_TRUNCATE, g, NULL, 0, 0, 0);
+	ck_assert_int_eq(rv_op_wait(&op, RV_WAIT_MS), 0);
+	int st = rv_wait_exit(d.pid, 3000);
+	ck_assert_msg(st >= 0 && WIFSIGNALED(st) && WTERMSIG(st) == SIGBUS,
+		      "holder status 0x%x, want SIGBUS", st);
+	ck_assert(rv_pin_gone_wait(d.pin_id, 2000));
+
+	n = rv_trace(ev, 256);
+	ck_assert_int_ge(rv_tev_find(ev, n, 0, "sigbus", h.pin_id), 0);
+	ck_assert_int_lt(rv_tev_find(ev, n, 0, "sigkill", 0), 0);
+
+	/* --ignore exits on SIGTERM without unpinning: its exit ends it. */
+	kill(h.pid, SIGTERM);
+	st = rv_wait_exit(h.pid, 3000);
+	ck_assert(st >= 0 && WIFEXITED(st));
+	ck_assert(rv_pin_gone_wait(h.pin_id, 2000));
+	rv_finish();
+}
+END_TEST
+
+/* Case 7: two holders on one range: both broken at once, the truncate
+ * waits for the slower. */
+START_TEST(two_holders_one_range)
+{
+	const char *f;
+	struct rv_holder a, b;
+	struct rv_opproc op;
+	struct rv_tev ev[256];
+	int n, ia, ib;
+
+	rv_mount("lease_break_time=3000,kill_grace=300", "64M");
+	f = rv_path("c7");
+	rv_make_file(f, MIB, 7);
+	rv_hold_start(&a, "--lease --ack-after 100", f, 0, K64);
+	rv_hold_start(&b, "--lease --ack-after 400", f, 0, K64);
+
+	rv_op_start(&op, RV_OP_TRUNCATE, f, NULL, 0, 0, 0);
+	ck_assert_int_eq(rv_op_wait(&op, RV_WAIT_MS), 0);
+	int64_t ua = rv_hold_wait(&a, "unpinned (acknowledging", 2000);
+	int64_t ub = rv_hold_wait(&b, "unpinned (acknowledging", 2000);
+
+	ck_assert_msg(ua >= 0 && ub >= 0, "a holder did not unpin");
+	expect_break_line(&a, 0, K64, "truncate");
+	expect_break_line(&b, 0, K64, "truncate");
+	ck_assert_int_lt(ua, ub);
+	ck_assert_int_ge(op.end_us - op.start_us, 400 * 1000);
+	ck_assert_int_lt(op.end_us - op.start_us, 3000 * 1000);
+	ck_assert_int_eq(rv_size(f), 0);
+
+	n = rv_trace(ev, 256);
+	ia = rv_tev_find(ev, n, 0, "break", a.pin_id);
+	ib = rv_tev_find(ev, n, 0, "break", b.pin_id);
+	if (ia < 0 || ib < 0)
+		rv_trace_dump(ev, n);
+	ck_assert(ia >= 0 && ib >= 0);
+	int64_t gap = ev[ia].t_us - ev[ib].t_us;
+	ck_assert_msg(gap < 20000 && gap > -20000, "breaks %" PRId64 " us "
+		      "apart: not sent at once", gap);
+	/* Both breaks before the first ack; the truncate returned after
+	 * the second. */
+	int iack = rv_tev_find(ev, n, 0, "ack", 0);
+	int iackb = rv_tev_find(ev, n, 0, "ack", b.pin_id);
+	ck_assert(iack > ia && iack > ib && iackb > 0);
+	ck_assert_msg(ev[iackb].t_us <= op.end_us, "truncate returned before "
+		      "the second holder unpinned");
+	rv_finish();
+}
+END_TEST
+
+/* Case 8: the holder exits mid-break: the truncate goes on at once. */
+START_TEST(holder_exits_mid_break)
+{
+	const char *f;
+	struct rv_holder h;
+	struct rv_opproc op;
+
+	rv_mount("lease_break_time=5000,kill_grace=300", "64M");
+	f = rv_path("c8");
+	rv_make_file(f, MIB, 8);
+	rv_hold_start(&h, "--lease --ignore", f, 0, K64);
+
+	rv_op_start(&op, RV_OP_TRUNCATE, f, NULL, 8192, 0, 0);
+	ck_assert_int_ge(rv_hold_wait(&h, "ignoring the break", 3000), 0);
+	usleep(100 * 1000);
+	ck_assert_msg(rv_alive(op.pid), "truncate did not wait for the holder");
+	int64_t tkill = rv_now_us();
+	kill(h.pid, SIGKILL);
+	ck_assert_int_eq(rv_op_wait(&op, RV_WAIT_MS), 0);
+	ck_assert_msg(op.end_us - tkill < 500 * 1000, "truncate returned %"
+		      PRId64 " us after the holder died", op.end_us - tkill);
+	ck_assert_int_lt(op.end_us - op.start_us, 2500 * 1000);
+	ck_assert_int_eq(rv_size(f), 8192);
+	rv_expect_bytes(f, 0, 8192, 8);
+	ck_assert(rv_pin_gone_wait(h.pin_id, 2000));
+	rv_finish();
+}
+END_TEST
+
+/* Case 9: the truncating process is interrupted: EINTR, file unchanged. */
+START_TEST(interrupted_truncate_is_eintr)
+{
+	const char *f;
+	struct rv_holder h;
+	struct rv_opproc op;
+
+	rv_mount("lease_break_time=5000,kill_grace=0", "64M");
+	f = rv_path("c9");
+	rv_make_file(f, MIB, 9);
+	rv_hold_start(&h, "--lease --ignore", f, 0, K64);
+
+	/* SIGALRM after 300 ms. */
+	rv_op_start(&op, RV_OP_TRUNCATE, f, NULL, 0, 0, 300);
+	ck_assert_int_eq(rv_op_wait(&op, RV_WAIT_MS), EINTR);
+	ck_assert_int_ge(op.end_us - op.start_us, 300 * 1000);
+	ck_assert_int_lt(op.end_us - op.start_us, 1500 * 1000);
+	ck_assert_int_eq(rv_size(f), MIB);
+	rv_expect_bytes(f, 0, MIB, 9);
+
+	/* SIGINT while it waits. */
+	rv_op_start(&op, RV_OP_TRUNCATE, f, NULL, 4096, 0, 0);
+	usleep(200 * 1000);
+	ck_assert_msg(rv_alive(op.pid), "second truncate did not wait");
+	kill(op.pid, SIGINT);
+	ck_assert_int_eq(rv_op_wait(&op, RV_WAIT_MS), EINTR);
+	ck_assert_int_lt(op.end_us - op.start_us, 1500 * 1000);
+	ck_assert_int_eq(rv_size(f), MIB);
+
+	/* An interrupted punch changes no byte either. */
+	rv_op_start(&op, RV_OP_PUNCH, f, NULL, 0, K64, 200);
+	ck_assert_int_eq(rv_op_wait(&op, RV_WAIT_MS), EINTR);
+	rv_expect_bytes(f, 0, MIB, 9);
+	if (!rv_alive(h.pid)) {
+		struct rv_tev ev[256];
+		int n = rv_trace(ev, 256);
+
+		rv_hold_dump(&h);
+		rv_trace_dump(ev, n);
+	}
+	ck_assert_msg(rv_alive(h.pid), "holder died %" PRId64 " ms after the "
+		      "first break, before lease_break_time=5000",
+		      (rv_now_us() - rv_hold_find(&h, "break received")) / 1000);
+
+	/* The holder goes: now the truncate completes at once. */
+	kill(h.pid, SIGKILL);
+	rv_wait_exit(h.pid, 3000);
+	ck_assert(rv_pin_gone_wait(h.pin_id, 2000));
+	ck_assert_int_eq(rv_op_now(RV_OP_TRUNCATE, f, NULL, 4096, 0), 0);
+	ck_assert_int_eq(rv_size(f), 4096);
+	rv_expect_bytes(f, 0, 4096, 9);
+	rv_finish();
+}
+END_TEST
+
+static Suite *break_suite(void)
+{
+	Suite *s = suite_create("revoke-break");
+	struct {
+		const char *name;
+		const TTest *t;
+	} cases[] = {
+		{ "lease_unpins", lease_holder_unpins_truncate_proceeds },
+		{ "ignored_sigbus_sigkill", ignored_break_sigbus_then_sigkill },
+		{ "ignored_no_kill", ignored_break_no_kill_with_zero_grace },
+		{ "two_holders", two_holders_one_range },
+		{ "holder_exits", holder_exits_mid_break },
+		{ "interrupted", interrupted_truncate_is_eintr },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		TCase *tc = tcase_create(cases[i].name);
+
+		tcase_set_timeout(tc, 30);
+		tcase_add_test(tc, cases[i].t);
+		suite_add_tcase(s, tc);
+	}
+	return s;
+}
+
+int main(void)
+{
+	int r = rv_main_check();
+	SRunner *sr;
+	int failed;
+
+	if (r)
+		return r;
+	sr = srunner_create(break_suite());
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? 1 : 0;
+}
