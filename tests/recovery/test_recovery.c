@@ -8,7 +8,9 @@
  * operation makes, then for N = 1..count run it in a child that crashes at
  * the Nth persist; after each crash, open the image (journal replay, orphan
  * reclaim), check that the baseline data is intact and that the operation
- * is either fully done or not at all, and that fsck finds nothing.
+ * is either fully done or not at all, and that fsck finds nothing.  The
+ * recovery is itself crashed at each of its persist points (a second power
+ * cut during replay or orphan reclaim) and checked the same way.
  */
 #include <check.h>
 #include <errno.h>
@@ -348,14 +350,22 @@ static const struct op ops[] = {
 
 static void copy_file(const char *src, const char *dst)
 {
-	size_t len;
-	void *buf = fx_slurp(src, &len);
-	int fd = open(dst, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	int in = open(src, O_RDONLY), out;
+	struct stat stb;
+	off_t left;
 
-	ck_assert_int_ge(fd, 0);
-	ck_assert_int_eq(write(fd, buf, len), (ssize_t)len);
-	close(fd);
-	free(buf);
+	ck_assert_int_ge(in, 0);
+	ck_assert_int_eq(fstat(in, &stb), 0);
+	out = open(dst, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	ck_assert_int_ge(out, 0);
+	for (left = stb.st_size; left > 0;) {
+		ssize_t n = copy_file_range(in, NULL, out, NULL, (size_t)left, 0);
+
+		ck_assert_int_gt(n, 0);
+		left -= n;
+	}
+	close(in);
+	close(out);
 }
 
 static struct store *open_img(const char *path)
@@ -371,6 +381,63 @@ static struct store *open_img(const char *path)
 static int fsck_img(const char *path)
 {
 	return store_fsck(path, 0, NULL, NULL);
+}
+
+/* After a crash: open (replay, reclaim), check everything, fsck. */
+static void verify(const struct op *op, uint64_t n, uint64_t total,
+		   uint64_t m)
+{
+	struct store *st = open_img(work_img);
+	enum state s;
+
+	ck_assert_msg((op->check == extend_check || op->check == falloc_check)
+			      ? extend_base_ok(st) : base_ok(st),
+		      "%s: crash at %llu (then %llu) lost fsync'd data", op->name,
+		      (unsigned long long)n, (unsigned long long)m);
+	s = op->check(st);
+	ck_assert_msg(s != BROKEN, "%s: crash at %llu (then %llu) left a "
+		      "half-done operation", op->name, (unsigned long long)n,
+		      (unsigned long long)m);
+	if (n > total)
+		ck_assert_int_eq(s, DONE);
+	store_close(&st);
+	ck_assert_msg(fsck_img(work_img) == 0,
+		      "%s: fsck not clean after crash at %llu (then %llu)",
+		      op->name, (unsigned long long)n, (unsigned long long)m);
+}
+
+/* Crash again at every persist point of the recovery itself (journal
+ * replay, orphan reclaim): replay must be idempotent. */
+static void crash_recovery(const struct op *op, uint64_t n, uint64_t total)
+{
+	char crashed[160];
+
+	fx_path(crashed, sizeof(crashed), "crashed.img");
+	copy_file(work_img, crashed);
+	for (uint64_t m = 1; m <= 64; m++) {
+		int status;
+		pid_t pid;
+
+		copy_file(crashed, work_img);
+		pid = fork();
+		ck_assert_int_ge(pid, 0);
+		if (pid == 0) {
+			struct store *st;
+
+			alarm(60);
+			region_crash_at(m);
+			st = open_img(work_img);
+			store_close(&st);
+			_exit(0);
+		}
+		ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+		ck_assert(WIFEXITED(status));
+		verify(op, n, total, m);
+		if (WEXITSTATUS(status) == 0)
+			return;
+		ck_assert_int_eq(WEXITSTATUS(status), PINFS_CRASH_EXIT);
+	}
+	ck_abort_msg("%s: recovery never completed", op->name);
 }
 
 static void run_op(const struct op *op)
@@ -402,7 +469,6 @@ static void run_op(const struct op *op)
 	fprintf(stderr, "recovery: %-16s %3llu persist points\n", op->name,
 		(unsigned long long)total);
 	for (uint64_t n = 1; n <= total + 1; n++) {
-		enum state s;
 		int status;
 		pid_t pid;
 
@@ -422,21 +488,10 @@ static void run_op(const struct op *op)
 		ck_assert_int_eq(WEXITSTATUS(status),
 				 n <= total ? PINFS_CRASH_EXIT : 0);
 		crashes += WEXITSTATUS(status) == PINFS_CRASH_EXIT;
-		st = open_img(work_img);
-		ck_assert_msg((op->check == extend_check ||
-			       op->check == falloc_check) ? extend_base_ok(st)
-							  : base_ok(st),
-			      "%s: crash at %llu lost fsync'd data", op->name,
-			      (unsigned long long)n);
-		s = op->check(st);
-		ck_assert_msg(s != BROKEN, "%s: crash at %llu left a half-done "
-			      "operation", op->name, (unsigned long long)n);
-		if (n > total)
-			ck_assert_int_eq(s, DONE);
-		store_close(&st);
-		ck_assert_msg(fsck_img(work_img) == 0,
-			      "%s: fsck not clean after crash at %llu", op->name,
-			      (unsigned long long)n);
+		if (n <= total)
+			crash_recovery(op, n, total);
+		else
+			verify(op, n, total, 0);
 	}
 	ck_assert_int_eq(crashes, (int)total);
 }
