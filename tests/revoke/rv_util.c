@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -228,6 +229,37 @@ void rv_expect_bytes(const char *path, uint64_t off, size_t len,
 	free(got);
 }
 
+uint64_t rv_fill_file(const char *path, uint64_t seed, uint64_t max)
+{
+	const size_t chunk = 256 * 1024;
+	unsigned char *buf = malloc(chunk);
+	uint64_t off = 0;
+	int fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+
+	ck_assert_ptr_nonnull(buf);
+	ck_assert_msg(fd >= 0, "create %s: %s", path, strerror(errno));
+	while (off < max) {
+		size_t n = max - off < chunk ? (size_t)(max - off) : chunk;
+		ssize_t w;
+
+		for (size_t i = 0; i < n; i++)
+			buf[i] = rv_pattern(seed, off + i);
+		w = pwrite(fd, buf, n, (off_t)off);
+		if (w < 0) {
+			ck_assert_msg(errno == ENOSPC, "write %s: %s", path,
+				      strerror(errno));
+			break;
+		}
+		off += (uint64_t)w;
+		if ((size_t)w < n)
+			break;
+	}
+	ck_assert_int_eq(fsync(fd), 0);
+	close(fd);
+	free(buf);
+	return off;
+}
+
 off_t rv_size(const char *path)
 {
 	struct stat st;
@@ -281,6 +313,33 @@ pid_t rv_child(int (*fn)(void *), void *arg)
 	}
 	track(pid);
 	return pid;
+}
+
+int rv_read_full(int fd, void *buf, size_t len, int ms)
+{
+	int64_t end = rv_now_us() + (int64_t)ms * 1000;
+	size_t got = 0;
+
+	while (got < len) {
+		int64_t left = (end - rv_now_us()) / 1000;
+		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+		ssize_t n;
+
+		if (left <= 0)
+			return -ETIMEDOUT;
+		if (poll(&pfd, 1, (int)left) <= 0)
+			continue;
+		n = read(fd, (char *)buf + got, len - got);
+		if (n == 0)
+			return -EPIPE;
+		if (n < 0) {
+			if (errno == EINTR || errno == EAGAIN)
+				continue;
+			return -errno;
+		}
+		got += (size_t)n;
+	}
+	return 0;
 }
 
 int rv_op_now(enum rv_op op, const char *path, const char *path2,

@@ -57,6 +57,9 @@ void rv_make_file(const char *path, size_t len, uint64_t seed);
 void rv_expect_bytes(const char *path, uint64_t off, size_t len,
 		     uint64_t seed);
 off_t rv_size(const char *path);
+/* Create @path and write pattern(seed) bytes into it until ENOSPC (or
+ * @max bytes); fsync.  Returns the bytes written. */
+uint64_t rv_fill_file(const char *path, uint64_t seed, uint64_t max);
 /* statfs free blocks of the mount. */
 uint64_t rv_free_blocks(void);
 /* Poll (bounded by @ms) until rv_free_blocks() == @want; returns the
@@ -75,6 +78,10 @@ bool rv_alive(pid_t pid);
 /* Fork a child that runs @fn(@arg) and _exits with its return value;
  * tracked and killed at teardown. */
 pid_t rv_child(int (*fn)(void *), void *arg);
+
+/* Read exactly @len bytes from @fd within @ms: 0, -ETIMEDOUT, -EPIPE
+ * (EOF) or -errno. */
+int rv_read_full(int fd, void *buf, size_t len, int ms);
 
 /*
  * A layout change run by a child process, timed by the parent:
