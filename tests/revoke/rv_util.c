@@ -237,9 +237,15 @@ uint64_t rv_fill_file(const char *path, uint64_t seed, uint64_t max)
 	int fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 
 	ck_assert_ptr_nonnull(buf);
+	if (fd < 0 && errno == ENOSPC) {
+		free(buf);
+		return 0; /* not even the file could be made */
+	}
 	ck_assert_msg(fd >= 0, "create %s: %s", path, strerror(errno));
+	size_t want = chunk;
+
 	while (off < max) {
-		size_t n = max - off < chunk ? (size_t)(max - off) : chunk;
+		size_t n = max - off < want ? (size_t)(max - off) : want;
 		ssize_t w;
 
 		for (size_t i = 0; i < n; i++)
@@ -248,6 +254,12 @@ uint64_t rv_fill_file(const char *path, uint64_t seed, uint64_t max)
 		if (w < 0) {
 			ck_assert_msg(errno == ENOSPC, "write %s: %s", path,
 				      strerror(errno));
+			/* The store fails a write it cannot place whole
+			 * (no short write): try smaller ones. */
+			if (want > RV_BLOCK) {
+				want /= 2;
+				continue;
+			}
 			break;
 		}
 		off += (uint64_t)w;

@@ -58,7 +58,8 @@ void rv_expect_bytes(const char *path, uint64_t off, size_t len,
 		     uint64_t seed);
 off_t rv_size(const char *path);
 /* Create @path and write pattern(seed) bytes into it until ENOSPC (or
- * @max bytes); fsync.  Returns the bytes written. */
+ * @max bytes); fsync.  Returns the bytes written (0 also when the
+ * file could not be created: ENOSPC). */
 uint64_t rv_fill_file(const char *path, uint64_t seed, uint64_t max);
 /* statfs free blocks of the mount. */
 uint64_t rv_free_blocks(void);
