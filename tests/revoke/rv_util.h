@@ -43,7 +43,8 @@ void rv_finish(void);
 /* Kill every holder started so far and reap it (bounded). */
 void rv_kill_holders(void);
 
-/* "<mnt>/<name>" */
+/* "<mnt>/<name>", in one of 8 rotating static buffers: copy it to keep
+ * it across more calls. */
 const char *rv_path(const char *name);
 
 /* ---- files ---------------------------------------------------------- */

@@ -1,0 +1,234 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * test_adversary.c - the adversarial holder (invariant 1): holders that
+ * ignore breaks, catch SIGBUS and keep writing a pattern into their
+ * mappings (`pinfs hold --write --ignore --catch-sigbus --lease`, and a
+ * libpinfs child without a lease, with kill_grace=0 so nobody kills
+ * them).  While they live their files are truncated, then new files fill
+ * the whole region: none of them ever holds a holder's byte or one of
+ * its blocks; `pinfs fsck` is clean after unmount.
+ * docs/revocation-tests.md case 11.
+ */
+#include "rv_util.h"
+
+#include "pinfs/pinfs.h"
+
+#include <check.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define MIB (1u << 20)
+#define K512 (512u * 1024)
+#define MAXFILES 256
+
+struct adv_shared {
+	atomic_ullong passes;
+	atomic_int sigbus;
+	atomic_ullong pin_id;
+	atomic_int err;
+};
+
+static struct adv_shared *shm;
+
+static void adv_bus(int sig)
+{
+	(void)sig;
+	atomic_fetch_add(&shm->sigbus, 1);
+}
+
+/* Pin [0, 512K) of the file for writing, no lease; write "ADVERSARY-"
+ * lines into it forever, whatever happens. */
+static int adversary(void *arg)
+{
+	const char *path = arg;
+	struct pinfs_file *pf = NULL;
+	struct pinfs_mapping *m = NULL;
+	char line[16], tmp[24];
+	int r;
+
+	signal(SIGBUS, adv_bus);
+	r = pinfs_file_new(path, PINFS_OPEN_WRITE, &pf);
+	if (r == 0)
+		r = pinfs_pin(pf, 0, K512, PINFS_PIN_WRITE, &m);
+	if (r < 0) {
+		atomic_store(&shm->err, r);
+		return 1;
+	}
+	atomic_store(&shm->pin_id, pinfs_mapping_id(m));
+	snprintf(tmp, sizeof(tmp), "ADVERSARY-%05u!",
+		 (unsigned)getpid() % 100000u);
+	memcpy(line, tmp, sizeof(line));
+	for (;;) {
+		char *a = pinfs_mapping_addr(m);
+
+		for (uint64_t i = 0; i < K512; i += sizeof(line))
+			memcpy(a + i, line, sizeof(line));
+		atomic_fetch_add(&shm->passes, 1);
+	}
+}
+
+static unsigned extents_of(const char *path, uint64_t pin_id,
+			   struct pinfs_extent *e, unsigned max)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	unsigned n;
+
+	ck_assert_msg(fd >= 0, "open %s: %s", path, strerror(errno));
+	n = rv_extents(fd, pin_id, e, max);
+	close(fd);
+	return n;
+}
+
+static bool overlaps(const struct pinfs_extent *a, unsigned na,
+		     const struct pinfs_extent *b, unsigned nb)
+{
+	for (unsigned i = 0; i < na; i++)
+		for (unsigned j = 0; j < nb; j++)
+			if (a[i].region_off < b[j].region_off + b[j].len &&
+			    b[j].region_off < a[i].region_off + a[i].len)
+				return true;
+	return false;
+}
+
+/* No holder byte anywhere in @path, and exactly the pattern it was
+ * written with. */
+static void expect_clean(const char *path, uint64_t seed)
+{
+	off_t sz = rv_size(path);
+	unsigned char *buf = malloc(sz ? (size_t)sz : 1);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(pread(fd, buf, (size_t)sz, 0), sz);
+	close(fd);
+	ck_assert_msg(!memmem(buf, (size_t)sz, "ADVERSARY-", 10),
+		      "%s holds the libpinfs adversary's bytes", path);
+	ck_assert_msg(!memmem(buf, (size_t)sz, "pinfs hold ", 11),
+		      "%s holds the pinfs hold --write pattern", path);
+	free(buf);
+	rv_expect_bytes(path, 0, (size_t)sz, seed);
+}
+
+START_TEST(adversarial_holders_corrupt_nothing)
+{
+	char f1[PATH_MAX], f2[PATH_MAX];
+	struct rv_holder a;
+	struct rv_opproc op;
+	static struct pinfs_extent pa[64], pb[64], fe[512];
+	unsigned npa, npb, nfiles = 0;
+	char dir[PATH_MAX], name[64];
+	uint64_t sizes[MAXFILES];
+	pid_t b;
+
+	shm = mmap(NULL, sizeof(*shm), PROT_READ | PROT_WRITE,
+		   MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ck_assert(shm != MAP_FAILED);
+	rv_mount("lease_break_time=300,kill_grace=0", "64M");
+	snprintf(f1, sizeof(f1), "%s", rv_path("adv-hold"));
+	snprintf(f2, sizeof(f2), "%s", rv_path("adv-lib"));
+	rv_make_file(f1, MIB, 111);
+	rv_make_file(f2, MIB, 112);
+	rv_hold_start(&a, "--write --ignore --catch-sigbus --lease", f1, 0,
+		      K512);
+	b = rv_child(adversary, f2);
+	for (int i = 0; i < 500 && !atomic_load(&shm->passes); i++)
+		usleep(10 * 1000);
+	ck_assert_msg(atomic_load(&shm->passes) > 0, "adversary did not start "
+		      "(%d)", atomic_load(&shm->err));
+	npa = extents_of(f1, a.pin_id, pa, 64);
+	npb = extents_of(f2, atomic_load(&shm->pin_id), pb, 64);
+	ck_assert(npa >= 1 && npb >= 1);
+
+	/* Truncate both under them. */
+	rv_op_start(&op, RV_OP_TRUNCATE, f1, NULL, 0, 0, 0);
+	ck_assert_int_eq(rv_op_wait(&op, RV_WAIT_MS), 0);
+	ck_assert_int_ge(op.end_us - op.start_us, 300 * 1000);
+	rv_op_start(&op, RV_OP_TRUNCATE, f2, NULL, 0, 0, 0);
+	ck_assert_int_eq(rv_op_wait(&op, RV_WAIT_MS), 0);
+	ck_assert_int_ge(rv_hold_wait(&a, "SIGBUS caught", 2000), 0);
+	for (int i = 0; i < 200 && !atomic_load(&shm->sigbus); i++)
+		usleep(10 * 1000);
+	ck_assert_int_ge(atomic_load(&shm->sigbus), 1);
+	ck_assert(rv_alive(a.pid) && rv_alive(b));
+
+	/* Grown again: holes, not the holders' blocks. */
+	ck_assert_int_eq(truncate(f1, MIB), 0);
+	ck_assert_int_eq(truncate(f2, MIB), 0);
+	rv_expect_bytes(f1, 0, MIB, RV_ZERO);
+	rv_expect_bytes(f2, 0, MIB, RV_ZERO);
+
+	/* Fill the whole region with new files. */
+	snprintf(dir, sizeof(dir), "%s", rv_path("fill"));
+	ck_assert_int_eq(mkdir(dir, 0755), 0);
+	for (nfiles = 0; nfiles < MAXFILES; nfiles++) {
+		snprintf(name, sizeof(name), "fill/%u", nfiles);
+		const char *p = rv_path(name);
+
+		sizes[nfiles] = rv_fill_file(p, 300 + nfiles, MIB);
+		if (access(p, F_OK) < 0)
+			break;
+		unsigned n = extents_of(p, 0, fe, 512);
+		ck_assert_msg(!overlaps(fe, n, pa, npa) &&
+			      !overlaps(fe, n, pb, npb), "%s was given a "
+			      "block a live holder still writes", name);
+		if (sizes[nfiles] == 0) {
+			nfiles++;
+			break;
+		}
+	}
+	ck_assert_uint_le(rv_free_blocks(), 2);
+	/* Let them write on over the full region, then look. */
+	unsigned long long p0 = atomic_load(&shm->passes);
+	usleep(300 * 1000);
+	ck_assert_msg(atomic_load(&shm->passes) > p0, "adversary stopped");
+	ck_assert(rv_alive(a.pid) && rv_alive(b));
+	for (unsigned i = 0; i < nfiles; i++) {
+		snprintf(name, sizeof(name), "fill/%u", i);
+		ck_assert_uint_eq((uint64_t)rv_size(rv_path(name)), sizes[i]);
+		expect_clean(rv_path(name), 300 + i);
+	}
+	rv_expect_bytes(f1, 0, MIB, RV_ZERO);
+	rv_expect_bytes(f2, 0, MIB, RV_ZERO);
+	for (unsigned i = 0; i < nfiles; i++) {
+		snprintf(name, sizeof(name), "fill/%u", i);
+		ck_assert_int_eq(unlink(rv_path(name)), 0);
+	}
+	ck_assert_int_eq(rmdir(dir), 0);
+	rv_finish(); /* kills them, unmounts, fsck clean */
+}
+END_TEST
+
+static Suite *adversary_suite(void)
+{
+	Suite *s = suite_create("revoke-adversary");
+	TCase *tc = tcase_create("adversary");
+
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, adversarial_holders_corrupt_nothing);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	int r = rv_main_check();
+	SRunner *sr;
+	int failed;
+
+	if (r)
+		return r;
+	sr = srunner_create(adversary_suite());
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? 1 : 0;
+}
