@@ -300,6 +300,13 @@ static int spawn_daemon(struct fh_mount *m)
 		_exit(127);
 	}
 	m->daemon = pid;
+	char pidfile[PATH_MAX];
+	snprintf(pidfile, sizeof(pidfile), "%s/daemon.pid", m->tmpdir);
+	FILE *f = fopen(pidfile, "we");
+	if (f) {
+		fprintf(f, "%d\n", (int)pid);
+		fclose(f);
+	}
 	return 0;
 }
 
@@ -424,6 +431,28 @@ int fh_remount(struct fh_mount *m)
 	if (ret)
 		return ret;
 	return fh_mount(m);
+}
+
+int fh_ensure_mounted(struct fh_mount *m)
+{
+	int st, ret;
+
+	if (!fh_has_daemon(m) || !m->daemon)
+		return 0;
+	st = wait_pid_ms(m->daemon, 0);
+	if (st == -ETIMEDOUT)
+		return 0;
+	fprintf(stderr, "harness: the %s daemon (pid %d) died: %s %d; "
+			"mounting the region again\n", fh_backend_name(m->backend),
+		(int)m->daemon, st >= 0 && WIFEXITED(st) ? "exit status" : "signal",
+		st >= 0 && WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st));
+	fh_log_tail(m, 30);
+	m->daemon = 0;
+	m->mounted = false;
+	if (is_mountpoint(m->mnt))
+		umount2(m->mnt, MNT_DETACH);
+	ret = fh_mount(m);
+	return ret ? ret : -EIO;
 }
 
 int fh_kill9(struct fh_mount *m)
@@ -639,6 +668,96 @@ void fh_teardown(struct fh_mount *m)
 	else if (m->tmpdir[0])
 		fh_rm_rf(m->tmpdir);
 	m->prepared = false;
+}
+
+static void dump_file(const char *title, const char *path)
+{
+	char buf[4096];
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return;
+	fprintf(stderr, "  %s:\n", title);
+	while ((n = read(fd, buf, sizeof(buf))) > 0)
+		fwrite(buf, 1, (size_t)n, stderr);
+	close(fd);
+}
+
+static void watchdog_fire(const struct fh_mount *m, pid_t victim,
+			  unsigned secs, const char *what)
+{
+	char path[PATH_MAX], title[300];
+	int daemon = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/daemon.pid", m->tmpdir);
+	f = fopen(path, "re");
+	if (f) {
+		if (fscanf(f, "%d", &daemon) != 1)
+			daemon = 0;
+		fclose(f);
+	}
+	fprintf(stderr, "harness: WATCHDOG: %s still running after %u s: a "
+			"FUSE request is not being answered; killing the "
+			"daemon (pid %d)\n", what, secs, daemon);
+	snprintf(path, sizeof(path), "/proc/%d/syscall", (int)victim);
+	dump_file("blocked caller's syscall (number and arguments)", path);
+	snprintf(path, sizeof(path), "/proc/%d/stack", (int)victim);
+	dump_file("blocked caller's kernel stack", path);
+	if (daemon > 0) {
+		snprintf(path, sizeof(path), "/proc/%d/task", daemon);
+		DIR *d = opendir(path);
+		struct dirent *de;
+
+		while (d && (de = readdir(d))) {
+			if (de->d_name[0] == '.')
+				continue;
+			snprintf(title, sizeof(title), "daemon thread %s",
+				 de->d_name);
+			snprintf(path, sizeof(path), "/proc/%d/task/%s/stack",
+				 daemon, de->d_name);
+			dump_file(title, path);
+		}
+		if (d)
+			closedir(d);
+		kill(daemon, SIGKILL);
+	}
+}
+
+pid_t fh_watchdog_arm(const struct fh_mount *m, unsigned secs,
+		      const char *what)
+{
+	pid_t parent = getpid();
+	pid_t pid;
+
+	if (!fh_has_daemon(m))
+		return 0;
+	pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (pid == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (getppid() != parent)
+			_exit(0);
+		/* Never run the caller's cleanup from here. */
+		signal(SIGTERM, SIG_DFL);
+		signal(SIGINT, SIG_DFL);
+		sleep_ms((int)secs * 1000);
+		if (getppid() == parent)
+			watchdog_fire(m, parent, secs, what);
+		_exit(0);
+	}
+	return pid;
+}
+
+void fh_watchdog_disarm(pid_t *pid)
+{
+	if (*pid > 0) {
+		kill(*pid, SIGKILL);
+		waitpid(*pid, NULL, 0);
+	}
+	*pid = 0;
 }
 
 static struct fh_mount *cleanup_mount;

@@ -96,6 +96,14 @@ int fh_unmount(struct fh_mount *m);
 /* fh_unmount + fh_mount. */
 int fh_remount(struct fh_mount *m);
 
+/*
+ * 0 when the daemon still runs.  When it has died (crash, watchdog), says
+ * so with its status and log tail, lazily unmounts the dead mount and
+ * mounts the region again; returns -EIO then (or the mount's error), so a
+ * suite can count daemon deaths and still run its remaining tests.
+ */
+int fh_ensure_mounted(struct fh_mount *m);
+
 /* SIGKILL the daemon, reap it, lazy-unmount.  -EOPNOTSUPP on tmpfs. */
 int fh_kill9(struct fh_mount *m);
 
@@ -122,6 +130,20 @@ bool fh_is_reference(const struct fh_mount *m);
 
 /* True when the backend has a daemon that can be remounted/killed. */
 bool fh_has_daemon(const struct fh_mount *m);
+
+/*
+ * A FUSE request the daemon never answers blocks its caller in an
+ * uninterruptible wait: neither Check's timeout nor SIGKILL ends it, only
+ * the daemon's death.  fh_watchdog_arm forks a watchdog that dies with the
+ * caller (PR_SET_PDEATHSIG) and, unless disarmed first, after SECS prints
+ * WHAT, the caller's kernel stack and the daemon's thread stacks, then
+ * SIGKILLs the daemon (whose pid it reads from <tmpdir>/daemon.pid, so it
+ * follows remounts).  The hung call then fails with ENOTCONN and the test
+ * fails instead of hanging.  Returns the watchdog's pid, or -errno.
+ */
+pid_t fh_watchdog_arm(const struct fh_mount *m, unsigned secs,
+		      const char *what);
+void fh_watchdog_disarm(pid_t *pid);
 
 /* Print the last LINES lines of the daemon log to stderr. */
 void fh_log_tail(const struct fh_mount *m, int lines);

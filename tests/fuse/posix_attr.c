@@ -255,17 +255,12 @@ END_TEST
 
 void posix_add_attr(Suite *s)
 {
-	TCase *tc = tcase_create("attributes");
-
-	tcase_set_timeout(tc, PU_TIMEOUT);
+	TCase *tc = pu_tcase(s, "attributes", PU_TIMEOUT);
 	tcase_add_test(tc, test_chmod);
 	tcase_add_test(tc, test_chown);
 	tcase_add_test(tc, test_chown_clears_setid);
 	tcase_add_test(tc, test_utimensat);
 	tcase_add_test(tc, test_times_on_write);
-	suite_add_tcase(s, tc);
-	tc = tcase_create("xattr");
-	tcase_set_timeout(tc, PU_TIMEOUT);
+	tc = pu_tcase(s, "xattr", PU_TIMEOUT);
 	tcase_add_test(tc, test_xattr);
-	suite_add_tcase(s, tc);
 }

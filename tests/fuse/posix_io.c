@@ -618,52 +618,43 @@ START_TEST(test_statfs)
 }
 END_TEST
 
-static TCase *tcase(Suite *s, const char *name)
-{
-	TCase *tc = tcase_create(name);
-
-	tcase_set_timeout(tc, PU_TIMEOUT);
-	suite_add_tcase(s, tc);
-	return tc;
-}
-
 void posix_add_io(Suite *s)
 {
 	TCase *tc;
 
-	tc = tcase(s, "open_flags");
+	tc = pu_tcase(s, "open_flags", PU_TIMEOUT);
 	tcase_add_test(tc, test_open_excl);
 	tcase_add_test(tc, test_open_mode_umask);
 	tcase_add_test(tc, test_open_trunc);
 	tcase_add_test(tc, test_open_append);
-	tc = tcase(s, "read_write");
+	tc = pu_tcase(s, "read_write", PU_TIMEOUT);
 	tcase_add_test(tc, test_rw_odd_offsets);
 	tcase_add_test(tc, test_rw_random_model);
 	tcase_add_test(tc, test_rw_past_eof);
 	tcase_add_test(tc, test_rw_large);
-	tc = tcase(s, "sparse");
+	tc = pu_tcase(s, "sparse", PU_TIMEOUT);
 	tcase_add_test(tc, test_sparse_seek);
 	tcase_add_test(tc, test_sparse_hole_at_end);
-	tc = tcase(s, "truncate");
+	tc = pu_tcase(s, "truncate", PU_TIMEOUT);
 	tcase_add_test(tc, test_truncate_down_up);
 	tcase_add_test(tc, test_truncate_times);
-	tc = tcase(s, "fallocate");
+	tc = pu_tcase(s, "fallocate", PU_TIMEOUT);
 	tcase_add_test(tc, test_fallocate_default);
 	tcase_add_test(tc, test_fallocate_keep_size);
 	tcase_add_test(tc, test_fallocate_punch);
 	tcase_add_test(tc, test_fallocate_zero_range);
-	tc = tcase(s, "copy_file_range");
+	tc = pu_tcase(s, "copy_file_range", PU_TIMEOUT);
 	tcase_add_test(tc, test_copy_file_range);
-	tc = tcase(s, "mmap");
+	tc = pu_tcase(s, "mmap", PU_TIMEOUT);
 	tcase_add_test(tc, test_mmap_coherent);
-	tc = tcase(s, "mmap_remount_write");
+	tc = pu_tcase(s, "mmap_remount_write", PU_TIMEOUT);
 	tcase_set_tags(tc, "remount");
 	tcase_add_test(tc, test_mmap_msync_before_remount);
-	tc = tcase(s, "mmap_remount_check");
+	tc = pu_tcase(s, "mmap_remount_check", PU_TIMEOUT);
 	tcase_set_tags(tc, "remount");
 	tcase_add_unchecked_fixture(tc, remount_fixture, NULL);
 	tcase_add_test(tc, test_mmap_after_remount);
-	tc = tcase(s, "fsync_statfs");
+	tc = pu_tcase(s, "fsync_statfs", PU_TIMEOUT);
 	tcase_add_test(tc, test_fsync);
 	tcase_add_test(tc, test_statfs);
 }

@@ -408,31 +408,21 @@ void posix_add_ns(Suite *s)
 {
 	TCase *tc;
 
-	tc = tcase_create("directories");
-	tcase_set_timeout(tc, PU_TIMEOUT);
+	tc = pu_tcase(s, "directories", PU_TIMEOUT);
 	tcase_add_test(tc, test_mkdir_rmdir);
 	tcase_add_test(tc, test_readdir);
-	suite_add_tcase(s, tc);
-	tc = tcase_create("unlink_links");
-	tcase_set_timeout(tc, PU_TIMEOUT);
+	tc = pu_tcase(s, "unlink_links", PU_TIMEOUT);
 	tcase_add_test(tc, test_unlink_open);
 	tcase_add_test(tc, test_hard_links);
 	tcase_add_test(tc, test_symlinks);
-	suite_add_tcase(s, tc);
-	tc = tcase_create("rename");
-	tcase_set_timeout(tc, PU_TIMEOUT);
+	tc = pu_tcase(s, "rename", PU_TIMEOUT);
 	tcase_add_test(tc, test_rename_files);
 	tcase_add_test(tc, test_rename_dirs);
-	suite_add_tcase(s, tc);
-	tc = tcase_create("rename2");
+	tc = pu_tcase(s, "rename2", PU_TIMEOUT);
 	tcase_set_tags(tc, "rename2");
-	tcase_set_timeout(tc, PU_TIMEOUT);
 	tcase_add_test(tc, test_rename_noreplace);
 	tcase_add_test(tc, test_rename_exchange);
-	suite_add_tcase(s, tc);
-	tc = tcase_create("bigdir");
+	tc = pu_tcase(s, "bigdir", PU_TIMEOUT_SLOW);
 	tcase_set_tags(tc, "slow");
-	tcase_set_timeout(tc, 900);
 	tcase_add_test(tc, test_big_directory);
-	suite_add_tcase(s, tc);
 }

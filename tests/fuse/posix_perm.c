@@ -360,18 +360,13 @@ END_TEST
 
 void posix_add_perm(Suite *s)
 {
-	TCase *tc = tcase_create("permissions");
-
-	tcase_set_timeout(tc, PU_TIMEOUT);
+	TCase *tc = pu_tcase(s, "permissions", PU_TIMEOUT);
 	tcase_add_test(tc, test_perm_rwx);
 	tcase_add_test(tc, test_perm_write_clears_suid);
-	suite_add_tcase(s, tc);
 	/* These need inodes created with the caller's uid/gid. */
-	tc = tcase_create("ownership");
+	tc = pu_tcase(s, "ownership", PU_TIMEOUT);
 	tcase_set_tags(tc, "owner");
-	tcase_set_timeout(tc, PU_TIMEOUT);
 	tcase_add_test(tc, test_perm_new_owner);
 	tcase_add_test(tc, test_perm_setgid_dir);
 	tcase_add_test(tc, test_perm_sticky);
-	suite_add_tcase(s, tc);
 }

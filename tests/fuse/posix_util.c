@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 struct fh_mount pu_mount;
+int pu_daemon_deaths;
 
 static char pu_dir_buf[256];
 static pid_t pu_dir_pid;
@@ -174,4 +175,46 @@ void pu_tick(void)
 	struct timespec ts = { 0, 30 * 1000 * 1000 };
 
 	nanosleep(&ts, NULL);
+}
+
+static pid_t pu_watchdog;
+
+static void watchdog_setup(unsigned secs)
+{
+	pu_watchdog = fh_watchdog_arm(&pu_mount, secs, "a POSIX test");
+}
+
+static void watchdog_setup_short(void)
+{
+	watchdog_setup(PU_TIMEOUT - 10);
+}
+
+static void watchdog_setup_slow(void)
+{
+	watchdog_setup(PU_TIMEOUT_SLOW - 10);
+}
+
+static void watchdog_teardown(void)
+{
+	fh_watchdog_disarm(&pu_watchdog);
+}
+
+/* Unchecked: runs in the parent, which owns the mount. */
+static void ensure_mounted(void)
+{
+	if (fh_ensure_mounted(&pu_mount))
+		pu_daemon_deaths++;
+}
+
+TCase *pu_tcase(Suite *s, const char *name, unsigned timeout)
+{
+	TCase *tc = tcase_create(name);
+
+	tcase_set_timeout(tc, timeout);
+	tcase_add_unchecked_fixture(tc, ensure_mounted, NULL);
+	tcase_add_checked_fixture(tc, timeout > PU_TIMEOUT
+				  ? watchdog_setup_slow : watchdog_setup_short,
+				  watchdog_teardown);
+	suite_add_tcase(s, tc);
+	return tc;
 }

@@ -20,6 +20,8 @@
 #include "harness.h"
 
 extern struct fh_mount pu_mount;
+/* Daemon deaths seen between TCases (each fails the run). */
+extern int pu_daemon_deaths;
 
 /* Unprivileged identities used by the permission tests. */
 #define PU_UID_A 60001
@@ -97,7 +99,15 @@ void posix_add_ns(Suite *s);
 void posix_add_attr(Suite *s);
 void posix_add_perm(Suite *s);
 
-/* Per-test timeout for every TCase (seconds). */
-#define PU_TIMEOUT 120
+/* Per-test timeout of the TCases (seconds), and of the slow one. */
+#define PU_TIMEOUT 60
+#define PU_TIMEOUT_SLOW 900
+
+/*
+ * A TCase added to S with Check's timeout TIMEOUT and a watchdog
+ * (fh_watchdog_arm) 10 s shorter, so that a request the daemon never
+ * answers fails the test with the stacks printed instead of hanging it.
+ */
+TCase *pu_tcase(Suite *s, const char *name, unsigned timeout);
 
 #endif /* PINFS_TESTS_FUSE_POSIX_UTIL_H */

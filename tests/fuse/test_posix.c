@@ -17,6 +17,16 @@
 
 #include "posix_util.h"
 
+/* A daemon that died in the last TCase, or in any before. */
+static void ensure_final(void)
+{
+	if (fh_ensure_mounted(&pu_mount))
+		pu_daemon_deaths++;
+	if (pu_daemon_deaths)
+		fprintf(stderr, "test_posix: the daemon died %d time(s) during "
+				"the run\n", pu_daemon_deaths);
+}
+
 int main(void)
 {
 	enum fh_backend b = fh_backend_from_env();
@@ -46,6 +56,7 @@ int main(void)
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);
+	ensure_final();
 
 	ret = fh_unmount(&pu_mount);
 	if (ret) {
@@ -57,5 +68,5 @@ int main(void)
 		failed++;
 	}
 	fh_teardown(&pu_mount);
-	return failed ? 1 : 0;
+	return failed || pu_daemon_deaths ? 1 : 0;
 }
