@@ -36,6 +36,7 @@ struct op {
 	void (*prep)(struct store *st);
 	void (*run)(struct store *st);
 	enum state (*check)(struct store *st);
+	bool (*base)(struct store *st);  /* NULL: base_ok */
 };
 
 static char base_img[160], work_img[160];
@@ -331,19 +332,51 @@ static enum state mix_check(struct store *st)
 	return stage == 4 ? DONE : NOT_DONE;
 }
 
+static void unlink_pinned_run(struct store *st)
+{
+	ck_assert_int_eq(store_iget(st, ino_of(st, ROOT, "victim")), 0);
+	ck_assert_int_eq(store_unlink(st, ROOT, "victim"), 0);
+}
+
+static void exchange_run(struct store *st)
+{
+	ck_assert_int_eq(store_rename(st, ROOT, "keep", ROOT, "victim",
+				      STORE_RENAME_EXCHANGE), 0);
+}
+static enum state exchange_check(struct store *st)
+{
+	uint64_t k = ino_of(st, ROOT, "keep"), v = ino_of(st, ROOT, "victim");
+
+	if (!k || !v)
+		return BROKEN;
+	if (size_of(st, k) == 50000 && pattern_ok(st, k, 0, 50000, 1) &&
+	    pattern_ok(st, v, 0, 100 * KiB, 2))
+		return NOT_DONE;
+	if (size_of(st, v) == 50000 && pattern_ok(st, v, 0, 50000, 1) &&
+	    pattern_ok(st, k, 0, 100 * KiB, 2))
+		return DONE;
+	return BROKEN;
+}
+static bool dir_ok(struct store *st)
+{
+	return ino_of(st, ino_of(st, ROOT, "dir"), "inner");
+}
+
 static const struct op ops[] = {
-	{ "create", NULL, create_run, create_check },
-	{ "mkdir", NULL, mkdir_run, mkdir_check },
-	{ "rename", NULL, rename_run, rename_check },
-	{ "rename-over", rename_over_prep, rename_over_run, rename_over_check },
-	{ "link", NULL, link_run, link_check },
-	{ "unlink", NULL, unlink_run, unlink_check },
-	{ "truncate", NULL, truncate_run, truncate_check },
-	{ "extending-write", NULL, extend_run, extend_check },
-	{ "punch", NULL, punch_run, punch_check },
-	{ "fallocate", NULL, falloc_run, falloc_check },
-	{ "zero-range", NULL, zero_run, zero_check },
-	{ "mix", NULL, mix_run, mix_check },
+	{ "create", NULL, create_run, create_check, NULL },
+	{ "mkdir", NULL, mkdir_run, mkdir_check, NULL },
+	{ "rename", NULL, rename_run, rename_check, NULL },
+	{ "rename-over", rename_over_prep, rename_over_run, rename_over_check, NULL },
+	{ "link", NULL, link_run, link_check, NULL },
+	{ "unlink", NULL, unlink_run, unlink_check, NULL },
+	{ "truncate", NULL, truncate_run, truncate_check, NULL },
+	{ "unlink-pinned", NULL, unlink_pinned_run, unlink_check, NULL },
+	{ "exchange", NULL, exchange_run, exchange_check, dir_ok },
+	{ "extending-write", NULL, extend_run, extend_check, extend_base_ok },
+	{ "punch", NULL, punch_run, punch_check, NULL },
+	{ "fallocate", NULL, falloc_run, falloc_check, extend_base_ok },
+	{ "zero-range", NULL, zero_run, zero_check, NULL },
+	{ "mix", NULL, mix_run, mix_check, NULL },
 };
 
 /* ---- driver ---- */
@@ -390,8 +423,7 @@ static void verify(const struct op *op, uint64_t n, uint64_t total,
 	struct store *st = open_img(work_img);
 	enum state s;
 
-	ck_assert_msg((op->check == extend_check || op->check == falloc_check)
-			      ? extend_base_ok(st) : base_ok(st),
+	ck_assert_msg(op->base ? op->base(st) : base_ok(st),
 		      "%s: crash at %llu (then %llu) lost fsync'd data", op->name,
 		      (unsigned long long)n, (unsigned long long)m);
 	s = op->check(st);
