@@ -38,6 +38,7 @@ struct bench_opts {
 	const char *region;    /* region file or devdax; NULL: a file in /dev/shm */
 	const char *pinfs_bin; /* the pinfs program; NULL: search */
 	const char *plot_dir;  /* NULL: no plots */
+	const char *save_json; /* also write the JSON rows here, or NULL */
 	const char *workdir;   /* where temporary mounts go */
 	const char *granularity; /* forced libpmem2 granularity, or NULL */
 	uint64_t size;         /* working-set bytes */

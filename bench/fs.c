@@ -416,9 +416,13 @@ int bench_fs(const struct bench_opts *o)
 		memset(bufs[t], 0xA5 ^ (int)t, SEQ_BS);
 	}
 	progress("fs: starting pinfs, passthrough_ll and a tmpfs directory");
-	/* pinfs holds the sequential file and the random file of each thread */
-	if (mount_pinfs(o, o->size * 2 + (RAND_FILE_MAX * 2) + (256ull << 20),
-			NULL, &st->m[T_PINFS]) == 0)
+	/*
+	 * pinfs holds the sequential and random files of each thread count in
+	 * turn; room for all of them at once, as deleted files' blocks may
+	 * come back late (the region is a sparse file: room costs nothing).
+	 */
+	if (mount_pinfs(o, (o->size + RAND_FILE_MAX) * 2 * nthr_list +
+			(512ull << 20), NULL, &st->m[T_PINFS]) == 0)
 		st->up[T_PINFS] = true;
 	else
 		snprintf(st->why[T_PINFS], sizeof(st->why[0]), "pinfs: %s",

@@ -49,6 +49,7 @@ static void usage(FILE *f)
 "  --holders N        holders pinning disjoint ranges at once (default 2)\n"
 "  --repeat N         runs per figure; median [min-max] (default 3, quick 1)\n"
 "  --plot DIR         write gnuplot scripts and PNGs into DIR\n"
+"  --save-json FILE   also write the JSON rows into FILE\n"
 "  --pinfs-bin PATH   the pinfs program (default: $PINFS_BIN, the build tree,\n"
 "                     then PATH)\n"
 "  --workdir DIR      where temporary mounts and files go (default /dev/shm)\n"
@@ -133,7 +134,7 @@ enum {
 	OPT_JSON = 256, OPT_CSV, OPT_QUICK, OPT_REGION, OPT_SIZE,
 	OPT_DURATION, OPT_THREADS, OPT_SIZES, OPT_QD, OPT_HOLDERS,
 	OPT_REPEAT, OPT_PLOT, OPT_PINFS_BIN, OPT_WORKDIR, OPT_NO_PIN,
-	OPT_ITER, OPT_NO_MOUNT, OPT_GRAN, OPT_MD, OPT_TIMEOUT,
+	OPT_ITER, OPT_NO_MOUNT, OPT_GRAN, OPT_MD, OPT_TIMEOUT, OPT_SAVE_JSON,
 };
 
 static const struct option long_opts[] = {
@@ -156,6 +157,7 @@ static const struct option long_opts[] = {
 	{ "no-cpu-pin", no_argument, NULL, OPT_NO_PIN },
 	{ "no-mount", no_argument, NULL, OPT_NO_MOUNT },
 	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
+	{ "save-json", required_argument, NULL, OPT_SAVE_JSON },
 	{ "granularity", required_argument, NULL, OPT_GRAN },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
@@ -254,6 +256,9 @@ static int parse_opts(int argc, char **argv, struct bench_opts *o,
 			break;
 		case OPT_NO_MOUNT:
 			o->no_mount = true;
+			break;
+		case OPT_SAVE_JSON:
+			o->save_json = optarg;
 			break;
 		case OPT_TIMEOUT:
 			if (parse_uint(optarg, &o->timeout, 86400) < 0)
@@ -371,6 +376,16 @@ int main(int argc, char **argv)
 	cleanup_all();
 	if (report_write(stdout, o.format, &o) < 0)
 		ret = -EIO;
+	if (o.save_json) {
+		FILE *f = fopen(o.save_json, "w");
+
+		if (!f || report_write(f, BENCH_FMT_JSON, &o) < 0 ||
+		    fclose(f) != 0) {
+			fprintf(stderr, "pinfs-bench: --save-json %s: %s\n",
+				o.save_json, strerror(errno));
+			ret = -EIO;
+		}
+	}
 	if (o.plot_dir) {
 		int pr = plot_write(o.plot_dir);
 
