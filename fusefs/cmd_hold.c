@@ -159,6 +159,18 @@ static int install_sigbus(bool catch)
 	return sigaction(SIGBUS, &sa, NULL) < 0 ? -errno : 0;
 }
 
+/* "SIGIO" rather than glibc's first name for 29, "SIGPOLL". */
+static const char *sig_name(int signo, char *buf, size_t len)
+{
+	const char *a = signo == SIGIO ? "IO" : sigabbrev_np(signo);
+
+	if (a)
+		snprintf(buf, len, "SIG%s", a);
+	else
+		snprintf(buf, len, "%d", signo);
+	return buf;
+}
+
 /* ---- options ---------------------------------------------------------- */
 
 static int parse_signal(const char *s, int *out)
@@ -304,6 +316,7 @@ static int report_breaks(struct pinfs_file *f, const char *via)
 {
 	struct pinfs_break_rec rec[32];
 	struct timespec now;
+	char sb[24];
 	int n = pinfs_breaks_read(f, rec, 32);
 
 	if (n < 0) {
@@ -323,9 +336,7 @@ static int report_breaks(struct pinfs_file *f, const char *via)
 		      " len=%" PRIu64 " reason=%s state=%s signal=%s "
 		      "deadline_in_ms=%.3f",
 		      b->pin_id, b->ino, b->off, b->len, reason_name(b->reason),
-		      state_name(b->state),
-		      sigabbrev_np((int)b->signo) ? sigabbrev_np((int)b->signo)
-						  : "?",
+		      state_name(b->state), sig_name((int)b->signo, sb, sizeof(sb)),
 		      left);
 	}
 	return n;
@@ -421,9 +432,11 @@ static int hold_loop(struct hold_opts *o, struct pinfs_file *f,
 		}
 		if (pfd[1].revents & POLLIN) {
 			struct signalfd_siginfo si;
+			char sb[24];
 
 			(void)!read(sfd, &si, sizeof(si));
-			event("%s received", sigabbrev_np((int)si.ssi_signo));
+			event("%s received",
+			      sig_name((int)si.ssi_signo, sb, sizeof(sb)));
 			if (o->ignore) {
 				event("exiting without unpinning (--ignore)");
 				return CLI_OK;
@@ -494,9 +507,11 @@ static int hold_run(struct hold_opts *o)
 			cli_err("hold", "lease: %s", strerror(-r));
 			goto out_sfd;
 		}
-		event("lease taken type=%s signal=SIG%s",
+		char sb[24];
+
+		event("lease taken type=%s signal=%s",
 		      o->unbreakable ? "unbreakable" : "breakable",
-		      sigabbrev_np(o->signo));
+		      sig_name(o->signo, sb, sizeof(sb)));
 	}
 	r = pinfs_pin(f, o->off, o->len, o->write ? PINFS_PIN_WRITE : 0, &m);
 	if (r < 0) {

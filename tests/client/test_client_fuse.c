@@ -466,6 +466,165 @@ START_TEST(hold_command_acks_a_break)
 }
 END_TEST
 
+START_TEST(attach_moves_a_live_pin)
+{
+	const char *p = make_file("att", 65536, 9), *q = make_file("att2", 65536,
+								     10);
+	struct pinfs_file *a = NULL, *b = NULL, *other = NULL;
+	struct pinfs_mapping *ma = NULL, *mb = NULL;
+	int st;
+
+	ck_assert_int_eq(pinfs_file_new(p, PINFS_OPEN_WRITE, &a), 0);
+	ck_assert_int_eq(pinfs_file_new(p, PINFS_OPEN_WRITE, &b), 0);
+	ck_assert_int_eq(pinfs_file_new(q, PINFS_OPEN_WRITE, &other), 0);
+	ck_assert_int_eq(pinfs_pin(a, 0, 65536, PINFS_PIN_WRITE, &ma), 0);
+	memset(pinfs_mapping_addr(ma), 0x5C, 65536);
+
+	/* Same process, another handle of the same file: one buffer. */
+	ck_assert_int_eq(pinfs_attach(other, pinfs_mapping_id(ma), &mb),
+			 -EINVAL);
+	ck_assert_int_eq(pinfs_attach(b, pinfs_mapping_id(ma), &mb), 0);
+	ck_assert_uint_eq(pinfs_mapping_id(mb), pinfs_mapping_id(ma));
+	ck_assert_uint_eq(pinfs_mapping_len(mb), 65536);
+	ck_assert_int_eq(memcmp(pinfs_mapping_addr(ma),
+				pinfs_mapping_addr(mb), 65536), 0);
+	((unsigned char *)pinfs_mapping_addr(mb))[100] = 0x11;
+	ck_assert_int_eq(((unsigned char *)pinfs_mapping_addr(ma))[100], 0x11);
+
+	/* Another process may not. */
+	pid_t pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		struct pinfs_file *c = NULL;
+		struct pinfs_mapping *mc = NULL;
+
+		alarm(10);
+		if (pinfs_file_new(p, PINFS_OPEN_WRITE, &c) < 0)
+			_exit(99);
+		_exit(-pinfs_attach(c, pinfs_mapping_id(ma), &mc));
+	}
+	st = wait_bounded(pid, WAIT_MS);
+	ck_assert(WIFEXITED(st));
+	ck_assert_int_eq(WEXITSTATUS(st), EPERM);
+
+	ck_assert_int_eq(pinfs_unpin(&mb), 0);
+	ck_assert_int_eq(pinfs_unpin(&ma), -ENOENT); /* already ended */
+	ck_assert_ptr_null(ma);
+	pinfs_file_delete(&a);
+	pinfs_file_delete(&b);
+	pinfs_file_delete(&other);
+}
+END_TEST
+
+START_TEST(trace_command_streams_the_pin)
+{
+	const char *p = make_file("trc", 65536, 11);
+	struct pinfs_file *f = NULL;
+	struct pinfs_mapping *m = NULL;
+	char out[65536] = "", want[64];
+	size_t len = 0;
+	int fd, st;
+	pid_t tr;
+
+	ck_assert_int_eq(pinfs_file_new(p, 0, &f), 0);
+	ck_assert_int_eq(pinfs_pin(f, 0, 4096, 0, &m), 0);
+	snprintf(want, sizeof(want), "pin=%llu ",
+		 (unsigned long long)pinfs_mapping_id(m));
+	ck_assert_int_eq(pinfs_unpin(&m), 0);
+	tr = spawn_pinfs(&fd, (char *const[]){ (char *)mnt.bin, "trace",
+		mnt.mnt, "--all", "--for", "1500", NULL });
+	read_until(fd, out, sizeof(out), &len, "\n<never>", 3000);
+	st = wait_bounded(tr, WAIT_MS);
+	close(fd);
+	ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	/* The pin and its release, in that order. */
+	char *pin = strstr(out, want), *rel;
+	ck_assert_msg(pin, "no %s in: %s", want, out);
+	rel = strstr(pin + 1, want);
+	ck_assert_msg(rel, "one event only for %s: %s", want, out);
+	pinfs_file_delete(&f);
+}
+END_TEST
+
+START_TEST(adversarial_holder_corrupts_nothing)
+{
+	/* Ignores the break, catches SIGBUS, keeps writing (kill_grace=0:
+	 * never killed).  New files written meanwhile keep their bytes. */
+	const char *p = make_file("adv", 262144, 12);
+	char out[16384] = "";
+	size_t len = 0;
+	int fd, st;
+	pid_t hold, tr;
+
+	hold = spawn_pinfs(&fd, (char *const[]){ (char *)mnt.bin, "hold",
+		"--write", "--lease", "--ignore", "--catch-sigbus", (char *)p,
+		"0", "256K", NULL });
+	ck_assert_msg(read_until(fd, out, sizeof(out), &len, "synced",
+				 WAIT_MS), "holder did not start: %s", out);
+	tr = spawn_truncate(p, 0);
+	ck_assert_msg(read_until(fd, out, sizeof(out), &len, "SIGBUS caught",
+				 WAIT_MS), "no SIGBUS line: %s", out);
+	ck_assert_msg(strstr(out, "ignoring the break"), "%s", out);
+	st = wait_bounded(tr, WAIT_MS);
+	ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+
+	/* The holder still writes; fill new files and read them back. */
+	for (int i = 0; i < 8; i++) {
+		char name[16];
+		const char *q;
+		unsigned char *want = malloc(262144);
+
+		snprintf(name, sizeof(name), "adv-new%d", i);
+		q = make_file(name, 262144, 100 + (uint64_t)i);
+		usleep(20 * 1000);
+		for (size_t k = 0; k < 262144; k++)
+			want[k] = pattern_byte(100 + (uint64_t)i, k);
+		expect_file_bytes(q, 0, want, 262144);
+		free(want);
+	}
+	ck_assert_int_eq(waitpid(hold, &st, WNOHANG), 0); /* still alive */
+	kill(hold, SIGTERM);
+	st = wait_bounded(hold, WAIT_MS);
+	ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	close(fd);
+}
+END_TEST
+
+/*
+ * Runs in the Check parent (no fork): only it may kill and remount the
+ * daemon.  Invariant 5: a mapping outlives a daemon crash, and the holder
+ * re-attaches to its pin on the new daemon.
+ */
+START_TEST(mapping_outlives_daemon_and_reattaches)
+{
+	const char *p = make_file("rst", 65536, 13);
+	struct pinfs_file *f = NULL, *g = NULL;
+	struct pinfs_mapping *m = NULL, *m2 = NULL;
+	unsigned char want[65536];
+	uint64_t id;
+
+	ck_assert_int_eq(pinfs_file_new(p, PINFS_OPEN_WRITE, &f), 0);
+	ck_assert_int_eq(pinfs_pin(f, 0, 65536, PINFS_PIN_WRITE, &m), 0);
+	id = pinfs_mapping_id(m);
+	memset(pinfs_mapping_addr(m), 0x77, 65536);
+	ck_assert_int_eq(pinfs_sync(m, 0, 0), 0);
+
+	ck_assert_int_eq(fh_kill9(&mnt), 0);
+	memset(pinfs_mapping_addr(m), 0x78, 65536); /* no daemon: still ok */
+	ck_assert_int_eq(fh_mount(&mnt), 0);
+
+	ck_assert_int_eq(pinfs_file_new(p, PINFS_OPEN_WRITE, &g), 0);
+	ck_assert_int_eq(pinfs_attach(g, id, &m2), 0);
+	memset(want, 0x78, sizeof(want));
+	ck_assert_int_eq(memcmp(pinfs_mapping_addr(m2), want, 65536), 0);
+	ck_assert_int_eq(pinfs_unpin(&m2), 0);
+	pinfs_unpin(&m); /* its daemon is gone: any error is fine */
+	pinfs_file_delete(&f);
+	pinfs_file_delete(&g);
+	expect_file_bytes(p, 0, want, 65536);
+}
+END_TEST
+
 static Suite *client_fuse_suite(void)
 {
 	Suite *s = suite_create("client-fuse");
@@ -487,6 +646,9 @@ static Suite *client_fuse_suite(void)
 	ADD(unpin_ends_the_pin);
 	ADD(threads_pin_at_once);
 	ADD(hold_command_acks_a_break);
+	ADD(attach_moves_a_live_pin);
+	ADD(trace_command_streams_the_pin);
+	ADD(adversarial_holder_corrupts_nothing);
 #undef ADD
 	return s;
 }
@@ -506,7 +668,7 @@ int main(void)
 	if (ret)
 		return ret;
 	fh_install_cleanup(&mnt);
-	ret = fh_setup(&mnt, b, "lease_break_time=5000");
+	ret = fh_setup(&mnt, b, "lease_break_time=400,kill_grace=0");
 	if (ret) {
 		fprintf(stderr, "test_client_fuse: cannot mount: %s\n",
 			strerror(-ret));
@@ -515,6 +677,18 @@ int main(void)
 	sr = srunner_create(client_fuse_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+
+	/* Daemon restart: in this process, the harness owner. */
+	Suite *rs = suite_create("client-fuse-restart");
+	TCase *tc = tcase_create("mapping_outlives_daemon_and_reattaches");
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, mapping_outlives_daemon_and_reattaches);
+	suite_add_tcase(rs, tc);
+	sr = srunner_create(rs);
+	srunner_set_fork_status(sr, CK_NOFORK);
+	srunner_run_all(sr, CK_NORMAL);
+	failed += srunner_ntests_failed(sr);
 	srunner_free(sr);
 	ret = fh_unmount(&mnt);
 	if (ret) {
