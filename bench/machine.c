@@ -17,6 +17,13 @@ void machine_get(struct machine *m)
 	m->nproc = n > 0 ? (unsigned)n : 1;
 	snprintf(m->cpu, sizeof(m->cpu), "unknown CPU");
 	snprintf(m->kernel, sizeof(m->kernel), "unknown");
+	m->load1 = -1;
+	f = fopen("/proc/loadavg", "r");
+	if (f) {
+		if (fscanf(f, "%lf", &m->load1) != 1)
+			m->load1 = -1;
+		fclose(f);
+	}
 	if (uname(&u) == 0)
 		snprintf(m->kernel, sizeof(m->kernel), "%s", u.release);
 	f = fopen("/proc/cpuinfo", "r");

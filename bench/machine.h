@@ -7,6 +7,7 @@ struct machine {
 	unsigned nproc;
 	char cpu[96];    /* "model name" of /proc/cpuinfo */
 	char kernel[96]; /* uname -r */
+	double load1;    /* 1-minute load average when asked (noise hint) */
 };
 
 void machine_get(struct machine *m);

@@ -306,6 +306,7 @@ static void write_json(FILE *f, const struct bench_opts *o)
 	json_str(f, m.cpu);
 	fprintf(f, ", \"kernel\": ");
 	json_str(f, m.kernel);
+	fprintf(f, ", \"load1_at_end\": %.2f", m.load1);
 	fprintf(f, "},\n  \"options\": {\"quick\": %s, \"duration_s\": %g, "
 		   "\"repeat\": %u, \"size\": %llu, \"region\": ",
 		o->quick ? "true" : "false", o->duration, o->repeat,
@@ -419,17 +420,19 @@ int report_write(FILE *f, enum bench_format fmt, const struct bench_opts *o)
 		break;
 	case BENCH_FMT_MD:
 		machine_get(&m);
-		fprintf(f, "Machine: %s, %u CPUs, kernel %s. Each figure: median "
+		fprintf(f, "Machine: %s, %u CPUs, kernel %s; 1-minute load "
+			   "average %.1f at the end of the run. Each figure: median "
 			   "[min-max] of %u run(s), %g s each.\n",
-			m.cpu, m.nproc, m.kernel, o->repeat, o->duration);
+			m.cpu, m.nproc, m.kernel, m.load1, o->repeat,
+			o->duration);
 		for (unsigned i = 0; i < ntables; i++)
 			write_md(f, tables[i]);
 		break;
 	case BENCH_FMT_TABLE:
 		machine_get(&m);
-		fprintf(f, "pinfs-bench on %s, %u CPUs, kernel %s; "
+		fprintf(f, "pinfs-bench on %s, %u CPUs, kernel %s, load %.1f; "
 			   "%u run(s) per figure: median [min-max]\n",
-			m.cpu, m.nproc, m.kernel, o->repeat);
+			m.cpu, m.nproc, m.kernel, m.load1, o->repeat);
 		for (unsigned i = 0; i < ntables; i++)
 			write_table(f, tables[i]);
 		break;
