@@ -99,13 +99,14 @@ START_TEST(lease_holder_unpins_truncate_proceeds)
 	ck_assert_int_lt(rv_tev_find(ev, n, 0, "sigbus", h.pin_id), 0);
 	ck_assert_msg(ev[ia].t_us <= op.end_us, "truncate returned before "
 		      "the daemon saw the unpin");
-	ck_assert_int_ge(ev[ia].t_us - ev[ib].t_us, 150 * 1000);
+	ck_assert_int_ge(ev[ia].t_us - ev[ib].t_us, 149 * 1000); /* ms clock */
 	rv_finish();
 }
 END_TEST
 
 /* Case 2: the holder ignores the break: SIGBUS at the deadline (the
- * truncate proceeds then), SIGKILL after kill_grace. */
+ * truncate proceeds then), SIGKILL after kill_grace (1 s here, so that
+ * "the truncate did not wait for the kill" is clear even under load). */
 START_TEST(ignored_break_sigbus_then_sigkill)
 {
 	const char *f;
@@ -115,7 +116,7 @@ START_TEST(ignored_break_sigbus_then_sigkill)
 	struct rv_tev ev[256];
 	int n, ic, ib, is, ik;
 
-	rv_mount("lease_break_time=300,kill_grace=300", "64M");
+	rv_mount("lease_break_time=300,kill_grace=1000", "64M");
 	f = rv_path("c2");
 	rv_make_file(f, MIB, 2);
 	rv_hold_start(&h, "--lease --ignore --catch-sigbus", f, 0, K64);
@@ -125,7 +126,7 @@ START_TEST(ignored_break_sigbus_then_sigkill)
 	int64_t dur = op.end_us - op.start_us;
 	ck_assert_msg(dur >= 300 * 1000, "truncate returned after %" PRId64
 		      " us, before lease_break_time", dur);
-	ck_assert_msg(dur < 300 * 1000 + 250 * 1000, "truncate took %" PRId64
+	ck_assert_msg(dur < 300 * 1000 + 700 * 1000, "truncate took %" PRId64
 		      " us: it must proceed at the SIGBUS, not wait for the "
 		      "kill", dur);
 	ck_assert_int_eq(rv_size(f), 0);
@@ -151,9 +152,9 @@ START_TEST(ignored_break_sigbus_then_sigkill)
 	ck_assert(ic >= 0 && ib > ic && is > ib && ik > is);
 	/* The deadline runs from the decision (the conflict). */
 	ck_assert_int_ge(ev[is].t_us - ev[ic].t_us, 300 * 1000 - 1000);
-	ck_assert_int_lt(ev[is].t_us - ev[ib].t_us, 300 * 1000 + 200 * 1000);
-	ck_assert_int_ge(ev[ik].t_us - ev[is].t_us, 300 * 1000 - 1000);
-	ck_assert_int_lt(ev[ik].t_us - ev[is].t_us, 300 * 1000 + 200 * 1000);
+	ck_assert_int_lt(ev[is].t_us - ev[ib].t_us, 300 * 1000 + 500 * 1000);
+	ck_assert_int_ge(ev[ik].t_us - ev[is].t_us, 1000 * 1000 - 1000);
+	ck_assert_int_lt(ev[ik].t_us - ev[is].t_us, 1000 * 1000 + 500 * 1000);
 	rv_finish();
 }
 END_TEST
@@ -275,7 +276,7 @@ START_TEST(holder_exits_mid_break)
 	int64_t tkill = rv_now_us();
 	kill(h.pid, SIGKILL);
 	ck_assert_int_eq(rv_op_wait(&op, RV_WAIT_MS), 0);
-	ck_assert_msg(op.end_us - tkill < 500 * 1000, "truncate returned %"
+	ck_assert_msg(op.end_us - tkill < 1000 * 1000, "truncate returned %"
 		      PRId64 " us after the holder died", op.end_us - tkill);
 	ck_assert_int_lt(op.end_us - op.start_us, 2500 * 1000);
 	ck_assert_int_eq(rv_size(f), 8192);

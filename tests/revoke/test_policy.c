@@ -33,7 +33,8 @@ static void expect_refused(enum rv_op op, const char *f, uint64_t a,
 
 	rv_op_start(&p, op, f, NULL, a, b, 0);
 	ck_assert_int_eq(rv_op_wait(&p, RV_WAIT_MS), err);
-	ck_assert_msg(p.end_us - p.start_us < 500 * 1000, "refusal took %"
+	/* At once: far below the mounts' lease_break_time of 10 s. */
+	ck_assert_msg(p.end_us - p.start_us < 2000 * 1000, "refusal took %"
 		      PRId64 " us", p.end_us - p.start_us);
 	ck_assert_int_eq(rv_size(f), MIB);
 	rv_expect_bytes(f, 0, MIB, seed);
@@ -63,7 +64,7 @@ START_TEST(break_pin_without_lease_sigbus_at_once)
 	rv_hold_start(&h, "--ignore --catch-sigbus", f, 0, K64);
 	rv_op_start(&op, RV_OP_TRUNCATE, f, NULL, 0, 0, 0);
 	ck_assert_int_eq(rv_op_wait(&op, RV_WAIT_MS), 0);
-	ck_assert_msg(op.end_us - op.start_us < 1000 * 1000, "truncate took %"
+	ck_assert_msg(op.end_us - op.start_us < 2000 * 1000, "truncate took %"
 		      PRId64 " us: an unleased pin must not be waited for",
 		      op.end_us - op.start_us);
 	ck_assert_int_eq(rv_size(f), 0);
@@ -90,7 +91,7 @@ START_TEST(deny_is_etxtbsy_and_silent)
 	struct rv_tev ev[128];
 	int n;
 
-	rv_mount("policy=deny,lease_break_time=2000", "64M");
+	rv_mount("policy=deny,lease_break_time=10000", "64M");
 	f = rv_path("deny");
 	rv_make_file(f, MIB, 32);
 	rv_hold_start(&h, "--lease --ack-after 0", f, 0, K64);
@@ -314,7 +315,7 @@ START_TEST(quarantine_proceeds_blocks_held)
 
 	rv_op_start(&op, RV_OP_TRUNCATE, f, NULL, 0, 0, 0);
 	ck_assert_int_eq(rv_op_wait(&op, RV_WAIT_MS), 0);
-	ck_assert_msg(op.end_us - op.start_us < 500 * 1000, "quarantine "
+	ck_assert_msg(op.end_us - op.start_us < 2000 * 1000, "quarantine "
 		      "truncate took %" PRId64 " us", op.end_us - op.start_us);
 	ck_assert_int_eq(rv_size(f), 0);
 	ck_assert(rv_pin_state_wait(r0.pin_id, PINFS_STATE_QUARANTINED, 1000));
@@ -369,7 +370,7 @@ START_TEST(per_file_policy_xattr)
 	struct rv_holder hf, hg;
 	struct rv_opproc op;
 
-	rv_mount("policy=break,lease_break_time=2000", "64M");
+	rv_mount("policy=break,lease_break_time=10000", "64M");
 	f = rv_path("xf");
 	g = rv_path("xg");
 	rv_make_file(f, MIB, 38);
@@ -408,7 +409,7 @@ START_TEST(unbreakable_lease_is_etxtbsy)
 	struct rv_holder h;
 	struct pinfs_file *pf = NULL;
 
-	rv_mount("lease_break_time=2000", "64M");
+	rv_mount("lease_break_time=10000", "64M");
 	f = rv_path("ub");
 	g = rv_path("ub2");
 	rv_make_file(f, MIB, 40);
