@@ -231,6 +231,24 @@ static bool ext_overlap(const struct pinfs_extent *a, unsigned na,
 	return false;
 }
 
+/* `pinfs CMD ARG --json` prints @needle. */
+static bool cmd_output_has(const char *cmd, const char *arg,
+			   const char *needle)
+{
+	char line[1024], sh[PATH_MAX * 2];
+	bool found = false;
+	FILE *p;
+
+	snprintf(sh, sizeof(sh), "'%s' %s '%s' --json", rv_mnt.bin, cmd, arg);
+	p = popen(sh, "re");
+	ck_assert_ptr_nonnull(p);
+	while (fgets(line, sizeof(line), p))
+		if (strstr(line, needle))
+			found = true;
+	ck_assert_int_eq(pclose(p), 0);
+	return found;
+}
+
 /* A libpinfs holder without a lease: pins, writes a pattern, reports its
  * pin id; then waits (bounded) for POLLPRI and reads its break records,
  * reports what it saw, and keeps holding until killed. */
@@ -320,6 +338,17 @@ START_TEST(quarantine_proceeds_blocks_held)
 	ck_assert_int_eq(rv_size(f), 0);
 	ck_assert(rv_pin_state_wait(r0.pin_id, PINFS_STATE_QUARANTINED, 1000));
 	ck_assert(rv_alive(h));
+	/* The admin tools say so too. */
+	char want[64];
+	snprintf(want, sizeof(want), "\"id\": %" PRIu64 ",", r0.pin_id);
+	ck_assert_msg(cmd_output_has("pins", rv_mnt.mnt, want) &&
+		      cmd_output_has("pins", rv_mnt.mnt,
+				     "\"state\": \"quarantined\""),
+		      "pinfs pins --json does not show the quarantined pin");
+	ck_assert(cmd_output_has("extents", f, "\"total\": 0"));
+	struct rv_tev ev[128];
+	int nev = rv_trace(ev, 128);
+	ck_assert_int_ge(rv_tev_find(ev, nev, 0, "quarantine", r0.pin_id), 0);
 	/* The 240 unpinned blocks are free; the 16 pinned ones are not. */
 	free1 = rv_free_blocks();
 	ck_assert_uint_eq(free1, free0 + 240);
