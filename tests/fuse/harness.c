@@ -318,7 +318,7 @@ int fh_mount(struct fh_mount *m)
 		/* A private tmpfs (as root) keeps statfs free of neighbours;
 		 * it stays mounted across fh_remount so data survives. */
 		if (!m->mounted && geteuid() == 0 && !is_mountpoint(m->mnt) &&
-		    mount("tmpfs", m->mnt, "tmpfs", 0, "size=8g,mode=0755") < 0)
+		    mount("tmpfs", m->mnt, "tmpfs", 0, "size=512m,mode=0755") < 0)
 			return -errno;
 		m->mounted = true;
 		return 0;
@@ -549,6 +549,9 @@ static void reap_stale(void)
 			snprintf(mnt, sizeof(mnt), "%s/mnt", path);
 			if (is_mountpoint(mnt))
 				umount2(mnt, MNT_DETACH);
+			snprintf(mnt, sizeof(mnt), "%s/src", path);
+			if (is_mountpoint(mnt))
+				umount2(mnt, MNT_DETACH);
 			fprintf(stderr, "harness: removing stale %s (owner %d gone)\n",
 				path, pid);
 			fh_rm_rf(path);
@@ -604,8 +607,11 @@ int fh_setup(struct fh_mount *m, enum fh_backend b, const char *extra_opts)
 		if (ret)
 			goto err_teardown;
 	} else if (b == FH_BACKEND_PASSTHROUGH) {
+		/* A private tmpfs, so statfs and ENOSPC are the test's own. */
 		snprintf(m->region, sizeof(m->region), "%s/src", m->tmpdir);
-		if (mkdir(m->region, 0755) < 0) {
+		if (mkdir(m->region, 0755) < 0 ||
+		    mount("tmpfs", m->region, "tmpfs", 0,
+			  "size=512m,mode=0755") < 0) {
 			ret = -errno;
 			goto err_teardown;
 		}
@@ -662,6 +668,9 @@ void fh_teardown(struct fh_mount *m)
 	}
 	if (m->backend == FH_BACKEND_TMPFS && is_mountpoint(m->mnt))
 		umount2(m->mnt, MNT_DETACH);
+	if (m->backend == FH_BACKEND_PASSTHROUGH && m->region[0] &&
+	    is_mountpoint(m->region))
+		umount2(m->region, MNT_DETACH);
 	m->mounted = false;
 	if (getenv("FH_KEEP") && *getenv("FH_KEEP"))
 		fprintf(stderr, "harness: kept %s\n", m->tmpdir);

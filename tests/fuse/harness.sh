@@ -74,7 +74,7 @@ fh_has_daemon() { [ "$FH_BACKEND" != tmpfs ]; }
 fh_mount() {
 	if [ "$FH_BACKEND" = tmpfs ]; then
 		fh_is_mountpoint "$FH_MNT" ||
-			mount -t tmpfs -o size=8g,mode=0755 tmpfs "$FH_MNT" ||
+			mount -t tmpfs -o size=512m,mode=0755 tmpfs "$FH_MNT" ||
 			return 1
 		FH_MOUNTED=1
 		return 0
@@ -212,6 +212,8 @@ fh_teardown() {
 		fi
 	fi
 	fh_is_mountpoint "$FH_MNT" && umount -l "$FH_MNT"
+	[ "$FH_BACKEND" = passthrough ] && fh_is_mountpoint "$FH_REGION" &&
+		umount -l "$FH_REGION"
 	if [ -n "${FH_KEEP:-}" ]; then
 		fh_log "kept $FH_TMPDIR"
 	else
@@ -249,7 +251,9 @@ fh_setup() {
 		;;
 	passthrough)
 		FH_REGION=$FH_TMPDIR/src
-		mkdir -m 755 "$FH_REGION"
+		mkdir -m 755 "$FH_REGION" &&
+			mount -t tmpfs -o size=512m,mode=0755 tmpfs "$FH_REGION" ||
+			fh_fail "cannot mount the passthrough source tmpfs"
 		;;
 	tmpfs) FH_REGION= ;;
 	esac

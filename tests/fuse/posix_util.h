@@ -98,6 +98,7 @@ void posix_add_io(Suite *s);
 void posix_add_ns(Suite *s);
 void posix_add_attr(Suite *s);
 void posix_add_perm(Suite *s);
+void posix_add_persist(Suite *s);
 
 /* Per-test timeout of the TCases (seconds), and of the slow one. */
 #define PU_TIMEOUT 60

@@ -3,12 +3,13 @@
  * test_posix.c - POSIX conformance suite over a real mount.
  *
  * main() (the Check parent) mounts the backend the environment names (see
- * harness.h), runs the TCases of posix_io.c, posix_ns.c, posix_attr.c and
- * posix_perm.c in fork mode, then unmounts and, for pinfs, runs
+ * harness.h), runs the TCases of posix_io.c, posix_ns.c, posix_attr.c,
+ * posix_perm.c and posix_persist.c in fork mode, then unmounts and, for pinfs, runs
  * `pinfs fsck` on the region: an unclean region fails the run.
  * Tags: "slow" (the 100 000-entry directory), "remount" (needs the parent
  * to remount between two TCases), "owner" (needs a daemon that creates
- * inodes as the caller: libfuse's passthrough_ll does not).
+ * inodes as the caller: libfuse's passthrough_ll does not), "rename2"
+ * (renameat2 flags), "enospc" (fills the filesystem).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -52,6 +53,7 @@ int main(void)
 	posix_add_ns(s);
 	posix_add_attr(s);
 	posix_add_perm(s);
+	posix_add_persist(s);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
