@@ -383,6 +383,9 @@ static int open_signalfd(void)
 	return fd < 0 ? -errno : fd;
 }
 
+/* A mapping left pinned on purpose (--ignore) when the command returns. */
+static struct pinfs_mapping *volatile hold_kept;
+
 static int do_unpin(struct pinfs_mapping **m, const char *why)
 {
 	int r = pinfs_unpin(m);
@@ -439,6 +442,9 @@ static int hold_loop(struct hold_opts *o, struct pinfs_file *f,
 			      sig_name((int)si.ssi_signo, sb, sizeof(sb)));
 			if (o->ignore) {
 				event("exiting without unpinning (--ignore)");
+				/* The pin lives until this process is gone:
+				 * keep the mapping reachable till then. */
+				hold_kept = m;
 				return CLI_OK;
 			}
 			return do_unpin(&m, "interrupted");
