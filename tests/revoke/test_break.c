@@ -8,12 +8,17 @@
  */
 #include "rv_util.h"
 
+#include "pinfs/pinfs.h"
+
 #include <check.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -100,6 +105,106 @@ START_TEST(lease_holder_unpins_truncate_proceeds)
 	ck_assert_msg(ev[ia].t_us <= op.end_us, "truncate returned before "
 		      "the daemon saw the unpin");
 	ck_assert_int_ge(ev[ia].t_us - ev[ib].t_us, 149 * 1000); /* ms clock */
+	rv_finish();
+}
+END_TEST
+
+/* Case 1, the holder's view: the lease's own signal (F_SETSIG-like)
+ * arrives as SI_QUEUE carrying the pin id, the file polls POLLPRI, and
+ * the break record names pin, range, reason, signal and deadline. */
+struct sig_report {
+	int64_t pin_id;
+	int signo, code, pri, nrec, unpin;
+	uint64_t value;
+	int64_t left_ms; /* deadline - time of receipt */
+	struct pinfs_break_rec rec;
+};
+struct sig_args {
+	const char *path;
+	int res;
+};
+
+static int sig_holder(void *arg)
+{
+	struct sig_args *a = arg;
+	struct sig_report r = { 0 };
+	struct pinfs_file *pf = NULL;
+	struct pinfs_mapping *m = NULL;
+	int sig = SIGRTMIN + 2;
+	sigset_t set;
+	siginfo_t si;
+	struct timespec ts = { 5, 0 }, now;
+
+	sigemptyset(&set);
+	sigaddset(&set, sig);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	r.pin_id = pinfs_file_new(a->path, 0, &pf);
+	if (!r.pin_id)
+		r.pin_id = pinfs_lease_set(pf, PINFS_LEASE_BREAKABLE, 0, 0, sig);
+	if (!r.pin_id)
+		r.pin_id = pinfs_pin(pf, 0, K64, 0, &m);
+	if (!r.pin_id)
+		r.pin_id = (int64_t)pinfs_mapping_id(m);
+	if (write(a->res, &r, sizeof(r)) != sizeof(r) || r.pin_id < 0)
+		return 1;
+	memset(&si, 0, sizeof(si));
+	r.signo = sigtimedwait(&set, &si, &ts);
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	r.code = si.si_code;
+	r.value = (uint64_t)(uintptr_t)si.si_value.sival_ptr;
+	struct pollfd pfd = { .fd = pinfs_file_fd(pf), .events = POLLPRI };
+	r.pri = poll(&pfd, 1, 1000) == 1 && (pfd.revents & POLLPRI);
+	r.nrec = pinfs_breaks_read(pf, &r.rec, 1);
+	r.left_ms = ((int64_t)r.rec.deadline_ns -
+		     ((int64_t)now.tv_sec * 1000000000 + now.tv_nsec)) /
+		    1000000;
+	usleep(50 * 1000);
+	r.unpin = pinfs_unpin(&m);
+	pinfs_file_delete(&pf);
+	if (write(a->res, &r, sizeof(r)) != sizeof(r))
+		return 2;
+	return 0;
+}
+
+START_TEST(break_signal_carries_pin_id)
+{
+	const char *f;
+	struct sig_args a;
+	struct sig_report r;
+	struct rv_opproc op;
+	int p[2];
+
+	rv_mount("lease_break_time=2000,kill_grace=300", "64M");
+	f = rv_path("c1sig");
+	rv_make_file(f, MIB, 11);
+	ck_assert_int_eq(pipe2(p, O_CLOEXEC), 0);
+	a = (struct sig_args){ f, p[1] };
+	pid_t h = rv_child(sig_holder, &a);
+	ck_assert_int_eq(rv_read_full(p[0], &r, sizeof(r), RV_WAIT_MS), 0);
+	ck_assert_int_gt(r.pin_id, 0);
+	rv_op_start(&op, RV_OP_TRUNCATE, f, NULL, 8192, 0, 0);
+	ck_assert_int_eq(rv_op_wait(&op, RV_WAIT_MS), 0);
+	ck_assert_int_ge(op.end_us - op.start_us, 50 * 1000);
+	ck_assert_int_eq(rv_read_full(p[0], &r, sizeof(r), RV_WAIT_MS), 0);
+	ck_assert_int_eq(r.signo, SIGRTMIN + 2);
+	ck_assert_int_eq(r.code, SI_QUEUE);
+	ck_assert_uint_eq(r.value, (uint64_t)r.pin_id);
+	ck_assert_msg(r.pri, "no POLLPRI on the leased file during the break");
+	ck_assert_int_eq(r.nrec, 1);
+	ck_assert_uint_eq(r.rec.pin_id, (uint64_t)r.pin_id);
+	ck_assert_uint_eq(r.rec.off, 8192);
+	ck_assert_uint_eq(r.rec.len, K64 - 8192);
+	ck_assert_uint_eq(r.rec.reason, PINFS_REASON_TRUNCATE);
+	ck_assert_uint_eq(r.rec.state, PINFS_STATE_BREAKING);
+	ck_assert_uint_eq(r.rec.signo, (uint32_t)(SIGRTMIN + 2));
+	ck_assert_msg(r.left_ms > 1000 && r.left_ms <= 2000, "deadline %"
+		      PRId64 " ms after the signal, want about 2000", r.left_ms);
+	ck_assert_int_eq(r.unpin, 0);
+	int st = rv_wait_exit(h, 3000);
+	ck_assert(st >= 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	ck_assert_int_eq(rv_size(f), 8192);
+	close(p[0]);
+	close(p[1]);
 	rv_finish();
 }
 END_TEST
@@ -349,6 +454,7 @@ static Suite *break_suite(void)
 		const TTest *t;
 	} cases[] = {
 		{ "lease_unpins", lease_holder_unpins_truncate_proceeds },
+		{ "signal_payload", break_signal_carries_pin_id },
 		{ "ignored_sigbus_sigkill", ignored_break_sigbus_then_sigkill },
 		{ "ignored_no_kill", ignored_break_no_kill_with_zero_grace },
 		{ "two_holders", two_holders_one_range },

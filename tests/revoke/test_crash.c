@@ -352,6 +352,47 @@ START_TEST(orphan_survives_crash)
 }
 END_TEST
 
+/* Holders that die while the daemon is down: at the next mount their
+ * pins are not kept, the orphan of an unlinked pinned file is reclaimed,
+ * nothing stays held. */
+START_TEST(holders_gone_during_restart)
+{
+	char f1[PATH_MAX], f2[PATH_MAX];
+	struct crash_proc h1, h2;
+	struct pinfs_pin_entry e;
+	uint64_t free0;
+	struct rv_opproc op;
+
+	rv_mount("lease_break_time=300,kill_grace=0", "64M");
+	snprintf(f1, sizeof(f1), "%s", rv_path("gone1"));
+	snprintf(f2, sizeof(f2), "%s", rv_path("gone2"));
+	rv_make_file(f1, MIB, 104);
+	rv_make_file(f2, MIB, 105);
+	free0 = rv_free_blocks(); /* both files' 512 blocks in use */
+	crash_start(&h1, f1, 4 * K64);
+	crash_start(&h2, f2, 4 * K64);
+	ck_assert_int_eq(unlink(f1), 0);
+	ck_assert_uint_eq(rv_free_blocks(), free0);
+
+	ck_assert_int_eq(fh_kill9(&rv_mnt), 0);
+	kill(h1.pid, SIGKILL);
+	kill(h2.pid, SIGKILL);
+	rv_wait_exit(h1.pid, 3000);
+	rv_wait_exit(h2.pid, 3000);
+	ck_assert_int_eq(fh_mount(&rv_mnt), 0);
+	ck_assert(!rv_pin_get(h1.pin_id, &e));
+	ck_assert(!rv_pin_get(h2.pin_id, &e));
+	ck_assert_uint_eq(rv_pins(NULL, 0), 0);
+	/* The orphan is gone, f2 is whole and nothing is held. */
+	ck_assert_uint_eq(rv_free_blocks(), free0 + 256);
+	rv_op_start(&op, RV_OP_TRUNCATE, f2, NULL, 0, 0, 0);
+	ck_assert_int_eq(rv_op_wait(&op, RV_WAIT_MS), 0);
+	ck_assert_int_lt(op.end_us - op.start_us, 1000 * 1000);
+	ck_assert_uint_eq(rv_free_blocks_wait(free0 + 512, 2000), free0 + 512);
+	rv_finish();
+}
+END_TEST
+
 static Suite *crash_suite(void)
 {
 	Suite *s = suite_create("revoke-crash");
@@ -362,6 +403,7 @@ static Suite *crash_suite(void)
 		{ "recovered_quarantine", recovered_pins_stay_quarantined },
 		{ "reattach", reattach_after_restart },
 		{ "orphan", orphan_survives_crash },
+		{ "holders_gone", holders_gone_during_restart },
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
