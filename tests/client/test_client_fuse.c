@@ -13,6 +13,7 @@
 #include <check.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <liburing.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -626,6 +627,81 @@ START_TEST(mapping_outlives_daemon_and_reattaches)
 }
 END_TEST
 
+START_TEST(unbreakable_hold_refuses_truncate)
+{
+	const char *p = make_file("unbr", 65536, 14);
+	char out[8192] = "";
+	size_t len = 0;
+	int fd, st;
+	pid_t hold, tr;
+
+	hold = spawn_pinfs(&fd, (char *const[]){ (char *)mnt.bin, "hold",
+		"--unbreakable", (char *)p, "0", "64K", NULL });
+	ck_assert_msg(read_until(fd, out, sizeof(out), &len, "pinned id=",
+				 WAIT_MS), "no 'pinned' line: %s", out);
+	ck_assert_msg(strstr(out, "type=unbreakable"), "%s", out);
+	tr = spawn_truncate(p, 0);
+	st = wait_bounded(tr, WAIT_MS);
+	ck_assert(WIFEXITED(st));
+	ck_assert_int_eq(WEXITSTATUS(st), ETXTBSY);
+	ck_assert_int_eq(waitpid(hold, &st, WNOHANG), 0); /* no break */
+	kill(hold, SIGINT);
+	ck_assert_msg(read_until(fd, out, sizeof(out), &len, "unpinned",
+				 WAIT_MS), "%s", out);
+	st = wait_bounded(hold, WAIT_MS);
+	ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	close(fd);
+	/* Unpinned and the lease gone with the process: truncate works. */
+	tr = spawn_truncate(p, 0);
+	st = wait_bounded(tr, WAIT_MS);
+	ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+}
+END_TEST
+
+START_TEST(pinned_span_registers_as_io_uring_fixed_buffer)
+{
+	/* A real kernel long-term pin over the span (region on tmpfs). */
+	const char *p = make_file("uring", 1u << 20, 15);
+	struct pinfs_file *f = NULL;
+	struct pinfs_mapping *m = NULL;
+	struct io_uring ring;
+	struct iovec iov;
+	int nfd, r;
+
+	ck_assert_int_eq(pinfs_file_new(p, PINFS_OPEN_WRITE, &f), 0);
+	ck_assert_int_eq(pinfs_pin(f, 0, 1u << 20, PINFS_PIN_WRITE, &m), 0);
+	ck_assert_int_eq(io_uring_queue_init(4, &ring, 0), 0);
+	iov.iov_base = pinfs_mapping_addr(m);
+	iov.iov_len = pinfs_mapping_len(m);
+	ck_assert_int_eq(io_uring_register_buffers(&ring, &iov, 1), 0);
+
+	/* Read another file's bytes into the pinned buffer by the kernel. */
+	const char *src = make_file("uring-src", 65536, 16);
+	nfd = open(src, O_RDONLY | O_CLOEXEC);
+	ck_assert_int_ge(nfd, 0);
+	struct io_uring_sqe *sqe = io_uring_get_sqe(&ring);
+	io_uring_prep_read_fixed(sqe, nfd, pinfs_mapping_addr(m), 65536, 0, 0);
+	ck_assert_int_eq(io_uring_submit(&ring), 1);
+	struct io_uring_cqe *cqe;
+	struct __kernel_timespec ts = { .tv_sec = 5 };
+	ck_assert_int_eq(io_uring_wait_cqe_timeout(&ring, &cqe, &ts), 0);
+	r = cqe->res;
+	io_uring_cqe_seen(&ring, cqe);
+	ck_assert_int_eq(r, 65536);
+	ck_assert_int_eq(pinfs_sync(m, 0, 65536), 0);
+	unsigned char *want = malloc(65536);
+	for (size_t k = 0; k < 65536; k++)
+		want[k] = pattern_byte(16, k);
+	expect_file_bytes(p, 0, want, 65536);
+	free(want);
+	close(nfd);
+	ck_assert_int_eq(io_uring_unregister_buffers(&ring), 0);
+	io_uring_queue_exit(&ring);
+	ck_assert_int_eq(pinfs_unpin(&m), 0);
+	pinfs_file_delete(&f);
+}
+END_TEST
+
 static Suite *client_fuse_suite(void)
 {
 	Suite *s = suite_create("client-fuse");
@@ -650,6 +726,8 @@ static Suite *client_fuse_suite(void)
 	ADD(attach_moves_a_live_pin);
 	ADD(trace_command_streams_the_pin);
 	ADD(adversarial_holder_corrupts_nothing);
+	ADD(unbreakable_hold_refuses_truncate);
+	ADD(pinned_span_registers_as_io_uring_fixed_buffer);
 #undef ADD
 	return s;
 }
