@@ -209,6 +209,86 @@ START_TEST(break_signal_carries_pin_id)
 }
 END_TEST
 
+/* open(O_TRUNC) is a truncate and passes the gate too. */
+static int open_trunc(void *arg)
+{
+	int fd = open(arg, O_WRONLY | O_TRUNC | O_CLOEXEC);
+
+	if (fd < 0)
+		return errno;
+	close(fd);
+	return 0;
+}
+
+START_TEST(open_o_trunc_breaks)
+{
+	const char *f;
+	struct rv_holder h;
+
+	rv_mount("lease_break_time=3000,kill_grace=300", "64M");
+	f = rv_path("otrunc");
+	rv_make_file(f, MIB, 12);
+	rv_hold_start(&h, "--lease --ack-after 100", f, 0, K64);
+	int64_t t0 = rv_now_us();
+	int st = rv_wait_exit(rv_child(open_trunc, (void *)f), RV_WAIT_MS);
+	int64_t dt = rv_now_us() - t0;
+	ck_assert_msg(st >= 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0,
+		      "open(O_TRUNC): status 0x%x", st);
+	ck_assert_int_ge(rv_hold_find(&h, "off=0 len=65536 reason=truncate"),
+			 0);
+	ck_assert_int_ge(dt, 100 * 1000);
+	ck_assert_int_lt(dt, 3000 * 1000);
+	ck_assert_int_eq(rv_size(f), 0);
+	rv_finish();
+}
+END_TEST
+
+/* While a change waits for a break, new pins over the range it changes
+ * fail EAGAIN (no starvation); elsewhere they work. */
+static int try_pin(void *arg)
+{
+	const uint64_t *off = arg;
+	struct pinfs_file *pf = NULL;
+	struct pinfs_mapping *m = NULL;
+	int r = pinfs_file_new(rv_path("eagain"), 0, &pf);
+
+	if (r == 0)
+		r = pinfs_pin(pf, *off, 4096, 0, &m);
+	pinfs_unpin(&m);
+	pinfs_file_delete(&pf);
+	return -r;
+}
+
+START_TEST(no_new_pins_while_breaking)
+{
+	const char *f;
+	struct rv_holder h;
+	struct rv_opproc op;
+	uint64_t inside = MIB / 2 + K64, outside = K64;
+
+	rv_mount("lease_break_time=5000,kill_grace=0", "64M");
+	f = rv_path("eagain");
+	rv_make_file(f, MIB, 13);
+	rv_hold_start(&h, "--lease --ignore --catch-sigbus", f, MIB / 4,
+		      MIB - MIB / 4);
+	rv_op_start(&op, RV_OP_TRUNCATE, f, NULL, MIB / 2, 0, 0);
+	ck_assert_int_ge(rv_hold_wait(&h, "ignoring the break", 3000), 0);
+	int st = rv_wait_exit(rv_child(try_pin, &inside), 5000);
+	ck_assert_msg(st >= 0 && WIFEXITED(st) && WEXITSTATUS(st) == EAGAIN,
+		      "pin inside the waiting change: status 0x%x", st);
+	st = rv_wait_exit(rv_child(try_pin, &outside), 5000);
+	ck_assert_msg(st >= 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0,
+		      "pin outside the waiting change: status 0x%x", st);
+	ck_assert(rv_alive(op.pid));
+	kill(h.pid, SIGKILL);
+	ck_assert_int_eq(rv_op_wait(&op, RV_WAIT_MS), 0);
+	ck_assert_int_eq(rv_size(f), MIB / 2);
+	st = rv_wait_exit(rv_child(try_pin, &outside), 5000);
+	ck_assert(st >= 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	rv_finish();
+}
+END_TEST
+
 /* Case 2: the holder ignores the break: SIGBUS at the deadline (the
  * truncate proceeds then), SIGKILL after kill_grace (1 s here, so that
  * "the truncate did not wait for the kill" is clear even under load). */
@@ -455,6 +535,8 @@ static Suite *break_suite(void)
 	} cases[] = {
 		{ "lease_unpins", lease_holder_unpins_truncate_proceeds },
 		{ "signal_payload", break_signal_carries_pin_id },
+		{ "open_o_trunc", open_o_trunc_breaks },
+		{ "no_new_pins", no_new_pins_while_breaking },
 		{ "ignored_sigbus_sigkill", ignored_break_sigbus_then_sigkill },
 		{ "ignored_no_kill", ignored_break_no_kill_with_zero_grace },
 		{ "two_holders", two_holders_one_range },
