@@ -702,6 +702,63 @@ START_TEST(pinned_span_registers_as_io_uring_fixed_buffer)
 }
 END_TEST
 
+START_TEST(holder_ignoring_a_break_dies_of_sigbus)
+{
+	const char *p = make_file("bus", 65536, 17);
+	char out[8192] = "";
+	size_t len = 0;
+	int fd, st;
+	pid_t hold, tr;
+
+	hold = spawn_pinfs(&fd, (char *const[]){ (char *)mnt.bin, "hold",
+		"--write", "--lease", "--ignore", (char *)p, "0", "64K", NULL });
+	ck_assert_msg(read_until(fd, out, sizeof(out), &len, "synced",
+				 WAIT_MS), "holder did not start: %s", out);
+	tr = spawn_truncate(p, 0);
+	st = wait_bounded(hold, WAIT_MS);
+	ck_assert_msg(WIFSIGNALED(st) && WTERMSIG(st) == SIGBUS,
+		      "holder status %#x", st);
+	read_until(fd, out, sizeof(out), &len, "dying", 1000);
+	ck_assert_msg(strstr(out, "SIGBUS received"), "%s", out);
+	st = wait_bounded(tr, WAIT_MS);
+	ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	close(fd);
+}
+END_TEST
+
+START_TEST(break_wakes_io_uring_poll_add)
+{
+	const char *p = make_file("brk-uring", 65536, 18);
+	struct pinfs_file *f = NULL;
+	struct pinfs_mapping *m = NULL;
+	struct io_uring ring;
+	struct io_uring_cqe *cqe;
+	struct __kernel_timespec ts = { .tv_sec = WAIT_MS / 1000 };
+	pid_t tr;
+	int st;
+
+	signal(BREAK_SIG, SIG_IGN);
+	ck_assert_int_eq(pinfs_file_new(p, PINFS_OPEN_WRITE, &f), 0);
+	ck_assert_int_eq(pinfs_lease_set(f, PINFS_LEASE_BREAKABLE, 0, 0,
+					 BREAK_SIG), 0);
+	ck_assert_int_eq(pinfs_pin(f, 0, 65536, 0, &m), 0);
+	ck_assert_int_eq(io_uring_queue_init(4, &ring, 0), 0);
+	struct io_uring_sqe *sqe = io_uring_get_sqe(&ring);
+	io_uring_prep_poll_add(sqe, pinfs_file_fd(f), POLLPRI);
+	ck_assert_int_eq(io_uring_submit(&ring), 1);
+	ck_assert_int_eq(io_uring_peek_cqe(&ring, &cqe), -EAGAIN);
+	tr = spawn_truncate(p, 0);
+	ck_assert_int_eq(io_uring_wait_cqe_timeout(&ring, &cqe, &ts), 0);
+	ck_assert(cqe->res & POLLPRI);
+	io_uring_cqe_seen(&ring, cqe);
+	io_uring_queue_exit(&ring);
+	ck_assert_int_eq(pinfs_unpin(&m), 0);
+	st = wait_bounded(tr, WAIT_MS);
+	ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	pinfs_file_delete(&f);
+}
+END_TEST
+
 static Suite *client_fuse_suite(void)
 {
 	Suite *s = suite_create("client-fuse");
@@ -728,6 +785,8 @@ static Suite *client_fuse_suite(void)
 	ADD(adversarial_holder_corrupts_nothing);
 	ADD(unbreakable_hold_refuses_truncate);
 	ADD(pinned_span_registers_as_io_uring_fixed_buffer);
+	ADD(holder_ignoring_a_break_dies_of_sigbus);
+	ADD(break_wakes_io_uring_poll_add);
 #undef ADD
 	return s;
 }
