@@ -422,6 +422,104 @@ START_TEST(write_pin_needs_write_permission)
 }
 END_TEST
 
+/* Pin limits (like RLIMIT_MEMLOCK): EDQUOT past the holder's, ENOSPC
+ * past the mount's; INFO counts the pinned bytes. */
+struct limit_args {
+	const char *path;
+	uint64_t len;
+	int cmd, res;
+};
+
+/* Pin @len bytes (a second 4K pin when told 'm'), answer the errno. */
+static int limit_holder(void *arg)
+{
+	struct limit_args *l = arg;
+	struct pinfs_file *pf = NULL;
+	struct pinfs_mapping *m = NULL, *m2 = NULL;
+	int64_t r = pinfs_file_new(l->path, 0, &pf);
+	char c;
+
+	if (r == 0)
+		r = pinfs_pin(pf, 0, l->len, 0, &m);
+	if (write(l->res, &r, sizeof(r)) != sizeof(r))
+		return 1;
+	while (read(l->cmd, &c, 1) == 1) {
+		if (c == 'm')
+			r = pinfs_pin(pf, MIB / 2, 4096, 0, &m2);
+		else
+			r = pinfs_unpin(&m);
+		if (write(l->res, &r, sizeof(r)) != sizeof(r))
+			return 1;
+	}
+	return 0;
+}
+
+struct limit_proc {
+	struct limit_args a;
+	int cmd_w, res_r;
+	int64_t first;
+};
+
+static void limit_start(struct limit_proc *p, const char *path, uint64_t len)
+{
+	int c[2], r[2];
+
+	ck_assert_int_eq(pipe2(c, O_CLOEXEC), 0);
+	ck_assert_int_eq(pipe2(r, O_CLOEXEC), 0);
+	p->a = (struct limit_args){ path, len, c[0], r[1] };
+	rv_child(limit_holder, &p->a);
+	close(c[0]);
+	close(r[1]);
+	p->cmd_w = c[1];
+	p->res_r = r[0];
+	ck_assert_int_eq(rv_read_full(p->res_r, &p->first, sizeof(p->first),
+				      RV_WAIT_MS), 0);
+}
+
+static int64_t limit_do(struct limit_proc *p, char c)
+{
+	int64_t r;
+
+	ck_assert_int_eq(write(p->cmd_w, &c, 1), 1);
+	ck_assert_int_eq(rv_read_full(p->res_r, &r, sizeof(r), RV_WAIT_MS), 0);
+	return r;
+}
+
+START_TEST(pin_limits)
+{
+	const char *f;
+	struct limit_proc a, b;
+	struct pinfs_info *in;
+	int fd;
+
+	rv_mount("max_pin_bytes_holder=128K,max_pin_bytes=192K", "64M");
+	f = rv_path("limits");
+	rv_make_file(f, MIB, 134);
+	limit_start(&a, f, 128 * 1024);
+	ck_assert_int_eq(a.first, 0);
+	ck_assert_int_eq(limit_do(&a, 'm'), -EDQUOT);
+	limit_start(&b, f, 64 * 1024);
+	ck_assert_int_eq(b.first, 0);
+	ck_assert_int_eq(limit_do(&b, 'm'), -ENOSPC);
+	fd = open(f, O_RDONLY | O_CLOEXEC);
+	in = fresh(sizeof(*in));
+	ck_assert_int_eq(raw(fd, PINFS_IOC_INFO), 0);
+	ck_assert_uint_eq(in->pinned_bytes, 192 * 1024);
+	ck_assert_uint_eq(in->max_pin_bytes_holder, 128 * 1024);
+	ck_assert_uint_eq(in->max_pin_bytes_mount, 192 * 1024);
+	ck_assert_uint_eq(rv_pins(NULL, 0), 2);
+	/* a unpins: b may pin more, a may pin again. */
+	ck_assert_int_eq(limit_do(&a, 'u'), 0);
+	ck_assert_int_eq(limit_do(&b, 'm'), 0);
+	ck_assert_int_eq(limit_do(&a, 'm'), 0);
+	in = fresh(sizeof(*in));
+	ck_assert_int_eq(raw(fd, PINFS_IOC_INFO), 0);
+	ck_assert_uint_eq(in->pinned_bytes, 64 * 1024 + 2 * 4096);
+	close(fd);
+	rv_finish();
+}
+END_TEST
+
 /* ---- case 14: scale smoke ------------------------------------------------- */
 
 #define SCALE_PINS 10000u
@@ -516,6 +614,7 @@ static Suite *input_suite(void)
 		{ "malformed", malformed_ioctls, 60 },
 		{ "others_pins_liars", other_holders_pins_and_lying_peers, 60 },
 		{ "write_permission", write_pin_needs_write_permission, 30 },
+		{ "limits", pin_limits, 30 },
 		{ "scale", ten_thousand_pins_then_a_free_range, 90 },
 	};
 
