@@ -159,12 +159,15 @@ static void fill_fresh(struct store *st, uint64_t rb, uint64_t fb,
 	uint64_t head = pos - fb * BLK, tail = blk_up(wend) * BLK - wend;
 	uint8_t *dst = rptr(st, rb, 0);
 
-	if (head)
-		region_memset_persist(st->rg, dst, 0, head);
-	region_memcpy_persist(st->rg, dst + head, src, wend - pos, 0);
-	if (tail)
-		region_memset_persist(st->rg, dst + head + (wend - pos), 0,
-				      tail);
+	if (!head && !tail) {
+		region_memcpy_persist(st->rg, dst, src, wend - pos, 0);
+		return;
+	}
+	/* nothing on media maps these blocks yet: fill, then one persist */
+	memset(dst, 0, head);
+	memcpy(dst + head, src, wend - pos);
+	memset(dst + head + (wend - pos), 0, tail);
+	region_persist(st->rg, dst, head + (wend - pos) + tail);
 }
 
 static void inode_touch_direct(struct store *st, struct minode *mi)
