@@ -329,8 +329,22 @@ START_TEST(test_refuse_chardev)
 }
 END_TEST
 
+static void progress(uint64_t done, uint64_t total, void *arg)
+{
+	uint64_t *last = arg;
+
+	ck_assert_uint_le(done, total);
+	ck_assert_uint_ge(done, last[0]);
+	last[0] = done;
+	last[1] = total;
+}
+
 START_TEST(test_mkfs_rules)
 {
+	uint64_t last[2] = { 0, 0 };
+	struct store_mkfs_opts po = { .flags = STORE_MKFS_FORCE,
+				      .progress = progress, .progress_arg = last };
+
 	struct store_mkfs_opts o = { .size = 32 << 20 };
 	char other[160];
 
@@ -356,6 +370,9 @@ START_TEST(test_mkfs_rules)
 		free(p);
 	}
 	unlink(other);
+	ck_assert_int_eq(store_mkfs(F.region, &po), 0);
+	ck_assert_uint_gt(last[1], 0);
+	ck_assert_uint_eq(last[0], last[1]);
 	fx_reopen(&F, 0);
 }
 END_TEST
