@@ -1,14 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * test_client_fuse.c - libpinfs and `pinfs hold`/`pins` on a real pinfs
- * mount.  Suite 'fuse': needs root, /dev/fuse and PINFS_BIN (else exit
- * 77).  main() mounts once with the tests harness (tests/fuse/harness.h);
- * each test works on files of its own and Check forks it, so a crash or
- * a hung wait fails one test; every wait is bounded.
+ * test_client_fuse.c - libpinfs on a real pinfs mount.  Suite 'fuse':
+ * needs root, /dev/fuse and PINFS_BIN (else exit 77).  cf_main() mounts
+ * once (fuse_util.h); each test works on files of its own and Check forks
+ * it, so a crash or a hung wait fails one test; every wait is bounded.
  */
 #include "pinfs/pinfs.h"
 
-#include "../fuse/harness.h"
+#include "fuse_util.h"
 
 #include <check.h>
 #include <errno.h>
@@ -27,109 +26,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#define WAIT_MS 10000
 #define BREAK_SIG (SIGRTMIN + 3)
-
-static struct fh_mount mnt;
-
-static const char *path_of(const char *name)
-{
-	static char buf[8][PATH_MAX];
-	static unsigned next;
-	char *p = buf[next++ % 8];
-
-	snprintf(p, PATH_MAX, "%s/%s-%d", mnt.mnt, name, (int)getpid());
-	return p;
-}
-
-static unsigned char pattern_byte(uint64_t seed, uint64_t i)
-{
-	return (unsigned char)((i * 131 + seed * 7 + (i >> 12)) & 0xff);
-}
-
-/* Create @name with @len pattern bytes written through the mount. */
-static const char *make_file(const char *name, size_t len, uint64_t seed)
-{
-	const char *p = path_of(name);
-	unsigned char *buf = malloc(len);
-	int fd = open(p, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-
-	ck_assert_ptr_nonnull(buf);
-	ck_assert_int_ge(fd, 0);
-	for (size_t i = 0; i < len; i++)
-		buf[i] = pattern_byte(seed, i);
-	ck_assert_int_eq(pwrite(fd, buf, len, 0), (ssize_t)len);
-	ck_assert_int_eq(fsync(fd), 0);
-	close(fd);
-	free(buf);
-	return p;
-}
-
-static void expect_file_bytes(const char *path, uint64_t off,
-			      const void *want, size_t len)
-{
-	unsigned char *got = malloc(len);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-
-	ck_assert_int_ge(fd, 0);
-	ck_assert_int_eq(pread(fd, got, len, (off_t)off), (ssize_t)len);
-	ck_assert_msg(memcmp(got, want, len) == 0,
-		      "read() of %s differs from the mapping", path);
-	close(fd);
-	free(got);
-}
-
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* Wait (bounded) for @pid; returns its wait status, or -1 after a kill. */
-static int wait_bounded(pid_t pid, int ms)
-{
-	int64_t end = now_ms() + ms;
-	int st;
-
-	while (now_ms() < end) {
-		if (waitpid(pid, &st, WNOHANG) == pid)
-			return st;
-		usleep(2000);
-	}
-	kill(pid, SIGKILL);
-	waitpid(pid, &st, 0);
-	return -1;
-}
-
-/* poll(2) one descriptor, going on after EINTR (the break signal itself
- * interrupts it), for at most @ms. */
-static int poll_bounded(struct pollfd *pfd, int ms)
-{
-	int64_t end = now_ms() + ms;
-	int r;
-
-	do {
-		int64_t left = end - now_ms();
-
-		r = poll(pfd, 1, left > 0 ? (int)left : 0);
-	} while (r < 0 && errno == EINTR);
-	return r;
-}
-
-/* truncate(@path, @len) in a child; its exit status is the errno. */
-static pid_t spawn_truncate(const char *path, off_t len)
-{
-	pid_t pid = fork();
-
-	ck_assert_int_ge(pid, 0);
-	if (pid == 0) {
-		alarm(WAIT_MS / 1000 + 5);
-		_exit(truncate(path, len) == 0 ? 0 : errno);
-	}
-	return pid;
-}
 
 START_TEST(pin_maps_file_as_one_buffer)
 {
@@ -387,87 +284,6 @@ START_TEST(threads_pin_at_once)
 }
 END_TEST
 
-/* ---- the admin commands, through the real `pinfs` program ------------- */
-
-/* Run `pinfs ARGS...` with stdout to a pipe; returns the pid. */
-static pid_t spawn_pinfs(int *out_fd, char *const args[])
-{
-	int pfd[2];
-	pid_t pid;
-
-	ck_assert_int_eq(pipe2(pfd, O_CLOEXEC), 0);
-	pid = fork();
-	ck_assert_int_ge(pid, 0);
-	if (pid == 0) {
-		dup2(pfd[1], STDOUT_FILENO);
-		execv(mnt.bin, args);
-		_exit(127);
-	}
-	close(pfd[1]);
-	*out_fd = pfd[0];
-	return pid;
-}
-
-/* Read from @fd until @needle appears (bounded); the text so far. */
-static bool read_until(int fd, char *buf, size_t cap, size_t *len,
-		       const char *needle, int ms)
-{
-	int64_t end = now_ms() + ms;
-
-	while (!strstr(buf, needle)) {
-		struct pollfd pfd = { .fd = fd, .events = POLLIN };
-		int left = (int)(end - now_ms());
-
-		if (left <= 0 || *len + 1 >= cap || poll(&pfd, 1, left) != 1)
-			return false;
-		ssize_t n = read(fd, buf + *len, cap - 1 - *len);
-		if (n <= 0)
-			return false;
-		*len += (size_t)n;
-		buf[*len] = '\0';
-	}
-	return true;
-}
-
-START_TEST(hold_command_acks_a_break)
-{
-	const char *p = make_file("hold", 65536, 8);
-	char out[8192] = "", list[8192] = "";
-	size_t len = 0, llen = 0;
-	int fd, lfd, st;
-	pid_t hold, pins, tr;
-
-	hold = spawn_pinfs(&fd, (char *const[]){ (char *)mnt.bin, "hold",
-		"--write", "--lease", "--ack-after", "20", (char *)p, "0",
-		"64K", NULL });
-	ck_assert_msg(read_until(fd, out, sizeof(out), &len, "pinned id=",
-				 WAIT_MS), "no 'pinned' line: %s", out);
-
-	/* `pinfs pins` shows the holder. */
-	pins = spawn_pinfs(&lfd, (char *const[]){ (char *)mnt.bin, "pins",
-		"--json", mnt.mnt, NULL });
-	read_until(lfd, list, sizeof(list), &llen, "]}", WAIT_MS);
-	st = wait_bounded(pins, WAIT_MS);
-	close(lfd);
-	ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
-	char want[32];
-	snprintf(want, sizeof(want), "\"pid\": %d", (int)hold);
-	ck_assert_msg(strstr(list, want), "pins --json lacks %s: %s", want,
-		      list);
-
-	tr = spawn_truncate(p, 0);
-	ck_assert_msg(read_until(fd, out, sizeof(out), &len, "unpinned",
-				 WAIT_MS), "no 'unpinned' line: %s", out);
-	ck_assert_msg(strstr(out, "break received"), "%s", out);
-	ck_assert_msg(strstr(out, "reason=truncate"), "%s", out);
-	st = wait_bounded(hold, WAIT_MS);
-	ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
-	st = wait_bounded(tr, WAIT_MS);
-	ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
-	close(fd);
-}
-END_TEST
-
 START_TEST(attach_moves_a_live_pin)
 {
 	const char *p = make_file("att", 65536, 9), *q = make_file("att2", 65536,
@@ -518,80 +334,6 @@ START_TEST(attach_moves_a_live_pin)
 }
 END_TEST
 
-START_TEST(trace_command_streams_the_pin)
-{
-	const char *p = make_file("trc", 65536, 11);
-	struct pinfs_file *f = NULL;
-	struct pinfs_mapping *m = NULL;
-	char out[65536] = "", want[64];
-	size_t len = 0;
-	int fd, st;
-	pid_t tr;
-
-	ck_assert_int_eq(pinfs_file_new(p, 0, &f), 0);
-	ck_assert_int_eq(pinfs_pin(f, 0, 4096, 0, &m), 0);
-	snprintf(want, sizeof(want), "pin=%llu ",
-		 (unsigned long long)pinfs_mapping_id(m));
-	ck_assert_int_eq(pinfs_unpin(&m), 0);
-	tr = spawn_pinfs(&fd, (char *const[]){ (char *)mnt.bin, "trace",
-		mnt.mnt, "--all", "--for", "1500", NULL });
-	read_until(fd, out, sizeof(out), &len, "\n<never>", 3000);
-	st = wait_bounded(tr, WAIT_MS);
-	close(fd);
-	ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
-	/* The pin and its release, in that order. */
-	char *pin = strstr(out, want), *rel;
-	ck_assert_msg(pin, "no %s in: %s", want, out);
-	rel = strstr(pin + 1, want);
-	ck_assert_msg(rel, "one event only for %s: %s", want, out);
-	pinfs_file_delete(&f);
-}
-END_TEST
-
-START_TEST(adversarial_holder_corrupts_nothing)
-{
-	/* Ignores the break, catches SIGBUS, keeps writing (kill_grace=0:
-	 * never killed).  New files written meanwhile keep their bytes. */
-	const char *p = make_file("adv", 262144, 12);
-	char out[16384] = "";
-	size_t len = 0;
-	int fd, st;
-	pid_t hold, tr;
-
-	hold = spawn_pinfs(&fd, (char *const[]){ (char *)mnt.bin, "hold",
-		"--write", "--lease", "--ignore", "--catch-sigbus", (char *)p,
-		"0", "256K", NULL });
-	ck_assert_msg(read_until(fd, out, sizeof(out), &len, "synced",
-				 WAIT_MS), "holder did not start: %s", out);
-	tr = spawn_truncate(p, 0);
-	ck_assert_msg(read_until(fd, out, sizeof(out), &len, "SIGBUS caught",
-				 WAIT_MS), "no SIGBUS line: %s", out);
-	ck_assert_msg(strstr(out, "ignoring the break"), "%s", out);
-	st = wait_bounded(tr, WAIT_MS);
-	ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
-
-	/* The holder still writes; fill new files and read them back. */
-	for (int i = 0; i < 8; i++) {
-		char name[16];
-		const char *q;
-		unsigned char *want = malloc(262144);
-
-		snprintf(name, sizeof(name), "adv-new%d", i);
-		q = make_file(name, 262144, 100 + (uint64_t)i);
-		usleep(20 * 1000);
-		for (size_t k = 0; k < 262144; k++)
-			want[k] = pattern_byte(100 + (uint64_t)i, k);
-		expect_file_bytes(q, 0, want, 262144);
-		free(want);
-	}
-	ck_assert_int_eq(waitpid(hold, &st, WNOHANG), 0); /* still alive */
-	kill(hold, SIGTERM);
-	st = wait_bounded(hold, WAIT_MS);
-	ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
-	close(fd);
-}
-END_TEST
-
 /*
  * Runs in the Check parent (no fork): only it may kill and remount the
  * daemon.  Invariant 5: a mapping outlives a daemon crash, and the holder
@@ -611,9 +353,9 @@ START_TEST(mapping_outlives_daemon_and_reattaches)
 	memset(pinfs_mapping_addr(m), 0x77, 65536);
 	ck_assert_int_eq(pinfs_sync(m, 0, 0), 0);
 
-	ck_assert_int_eq(fh_kill9(&mnt), 0);
+	ck_assert_int_eq(fh_kill9(&cf_mnt), 0);
 	memset(pinfs_mapping_addr(m), 0x78, 65536); /* no daemon: still ok */
-	ck_assert_int_eq(fh_mount(&mnt), 0);
+	ck_assert_int_eq(fh_mount(&cf_mnt), 0);
 
 	ck_assert_int_eq(pinfs_file_new(p, PINFS_OPEN_WRITE, &g), 0);
 	ck_assert_int_eq(pinfs_attach(g, id, &m2), 0);
@@ -624,37 +366,6 @@ START_TEST(mapping_outlives_daemon_and_reattaches)
 	pinfs_file_delete(&f);
 	pinfs_file_delete(&g);
 	expect_file_bytes(p, 0, want, 65536);
-}
-END_TEST
-
-START_TEST(unbreakable_hold_refuses_truncate)
-{
-	const char *p = make_file("unbr", 65536, 14);
-	char out[8192] = "";
-	size_t len = 0;
-	int fd, st;
-	pid_t hold, tr;
-
-	hold = spawn_pinfs(&fd, (char *const[]){ (char *)mnt.bin, "hold",
-		"--unbreakable", (char *)p, "0", "64K", NULL });
-	ck_assert_msg(read_until(fd, out, sizeof(out), &len, "pinned id=",
-				 WAIT_MS), "no 'pinned' line: %s", out);
-	ck_assert_msg(strstr(out, "type=unbreakable"), "%s", out);
-	tr = spawn_truncate(p, 0);
-	st = wait_bounded(tr, WAIT_MS);
-	ck_assert(WIFEXITED(st));
-	ck_assert_int_eq(WEXITSTATUS(st), ETXTBSY);
-	ck_assert_int_eq(waitpid(hold, &st, WNOHANG), 0); /* no break */
-	kill(hold, SIGINT);
-	ck_assert_msg(read_until(fd, out, sizeof(out), &len, "unpinned",
-				 WAIT_MS), "%s", out);
-	st = wait_bounded(hold, WAIT_MS);
-	ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
-	close(fd);
-	/* Unpinned and the lease gone with the process: truncate works. */
-	tr = spawn_truncate(p, 0);
-	st = wait_bounded(tr, WAIT_MS);
-	ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
 }
 END_TEST
 
@@ -699,30 +410,6 @@ START_TEST(pinned_span_registers_as_io_uring_fixed_buffer)
 	io_uring_queue_exit(&ring);
 	ck_assert_int_eq(pinfs_unpin(&m), 0);
 	pinfs_file_delete(&f);
-}
-END_TEST
-
-START_TEST(holder_ignoring_a_break_dies_of_sigbus)
-{
-	const char *p = make_file("bus", 65536, 17);
-	char out[8192] = "";
-	size_t len = 0;
-	int fd, st;
-	pid_t hold, tr;
-
-	hold = spawn_pinfs(&fd, (char *const[]){ (char *)mnt.bin, "hold",
-		"--write", "--lease", "--ignore", (char *)p, "0", "64K", NULL });
-	ck_assert_msg(read_until(fd, out, sizeof(out), &len, "synced",
-				 WAIT_MS), "holder did not start: %s", out);
-	tr = spawn_truncate(p, 0);
-	st = wait_bounded(hold, WAIT_MS);
-	ck_assert_msg(WIFSIGNALED(st) && WTERMSIG(st) == SIGBUS,
-		      "holder status %#x", st);
-	read_until(fd, out, sizeof(out), &len, "dying", 1000);
-	ck_assert_msg(strstr(out, "SIGBUS received"), "%s", out);
-	st = wait_bounded(tr, WAIT_MS);
-	ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
-	close(fd);
 }
 END_TEST
 
@@ -779,13 +466,8 @@ static Suite *client_fuse_suite(void)
 	ADD(break_delivered_by_poll);
 	ADD(unpin_ends_the_pin);
 	ADD(threads_pin_at_once);
-	ADD(hold_command_acks_a_break);
 	ADD(attach_moves_a_live_pin);
-	ADD(trace_command_streams_the_pin);
-	ADD(adversarial_holder_corrupts_nothing);
-	ADD(unbreakable_hold_refuses_truncate);
 	ADD(pinned_span_registers_as_io_uring_fixed_buffer);
-	ADD(holder_ignoring_a_break_dies_of_sigbus);
 	ADD(break_wakes_io_uring_poll_add);
 #undef ADD
 	return s;
@@ -793,50 +475,11 @@ static Suite *client_fuse_suite(void)
 
 int main(void)
 {
-	enum fh_backend b = fh_backend_from_env();
-	int ret, failed;
-	SRunner *sr;
-
-	if (b != FH_BACKEND_PINFS) {
-		fprintf(stderr, "test_client_fuse: needs PINFS_BIN (pins "
-				"exist only on pinfs)\n");
-		return FH_SKIP;
-	}
-	ret = fh_can_run(b);
-	if (ret)
-		return ret;
-	fh_install_cleanup(&mnt);
-	ret = fh_setup(&mnt, b, "lease_break_time=400,kill_grace=0");
-	if (ret) {
-		fprintf(stderr, "test_client_fuse: cannot mount: %s\n",
-			strerror(-ret));
-		return 1;
-	}
-	sr = srunner_create(client_fuse_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-
-	/* Daemon restart: in this process, the harness owner. */
 	Suite *rs = suite_create("client-fuse-restart");
 	TCase *tc = tcase_create("mapping_outlives_daemon_and_reattaches");
+
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, mapping_outlives_daemon_and_reattaches);
 	suite_add_tcase(rs, tc);
-	sr = srunner_create(rs);
-	srunner_set_fork_status(sr, CK_NOFORK);
-	srunner_run_all(sr, CK_NORMAL);
-	failed += srunner_ntests_failed(sr);
-	srunner_free(sr);
-	ret = fh_unmount(&mnt);
-	if (ret) {
-		fprintf(stderr, "test_client_fuse: unmount: %s\n",
-			strerror(-ret));
-		failed++;
-	} else if (fh_fsck(&mnt)) {
-		fprintf(stderr, "test_client_fuse: fsck found problems\n");
-		failed++;
-	}
-	fh_teardown(&mnt);
-	return failed ? 1 : 0;
+	return cf_main("test_client_fuse", client_fuse_suite(), rs);
 }
