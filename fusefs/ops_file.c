@@ -12,6 +12,7 @@
 #include "ops.h"
 #include "ops_pending.h"
 #include "pin.h"
+#include "log.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -72,6 +73,8 @@ void ops_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		return;
 	}
 	set_open_flags(fs, fi);
+	log_msg(LOG_DEBUG, "open: inode %llu fh %llu flags 0%o",
+		(unsigned long long)ino, (unsigned long long)fi->fh, fi->flags);
 	fuse_reply_open(req, fi);
 }
 
@@ -155,6 +158,8 @@ void ops_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	struct fs *fs = ops_fs(req);
 
+	log_msg(LOG_DEBUG, "release: inode %llu fh %llu",
+		(unsigned long long)ino, (unsigned long long)fi->fh);
 	poll_release(fs, fi->fh);
 	if (fs->pt)
 		pin_file_release(fs->pt, fi->fh);
