@@ -28,6 +28,7 @@
 
 #define MIB (1u << 20)
 #define K512 (512u * 1024)
+#define K64 65536u
 #define MAXFILES 256
 
 struct adv_shared {
@@ -207,14 +208,129 @@ START_TEST(adversarial_holders_corrupt_nothing)
 }
 END_TEST
 
+/* After a change that took a live writer's blocks away (punch, zero
+ * range, truncate + extend), the file's range reads zeros, and then the
+ * bytes written through the mount, for as long as the writer goes on. */
+static void changed_range_stays_clean(const char *opts, enum rv_op op)
+{
+	char f[PATH_MAX];
+	struct rv_opproc p;
+	unsigned char *buf = malloc(K512);
+	int fd;
+
+	shm = mmap(NULL, sizeof(*shm), PROT_READ | PROT_WRITE,
+		   MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ck_assert(shm != MAP_FAILED);
+	rv_mount(opts, "64M");
+	snprintf(f, sizeof(f), "%s", rv_path("clean"));
+	rv_make_file(f, MIB, 113);
+	pid_t b = rv_child(adversary, f);
+	for (int i = 0; i < 500 && !atomic_load(&shm->passes); i++)
+		usleep(10 * 1000);
+	ck_assert_msg(atomic_load(&shm->passes) > 0, "adversary did not start "
+		      "(%d)", atomic_load(&shm->err));
+
+	if (op == RV_OP_TRUNCATE) {
+		rv_op_start(&p, op, f, NULL, 0, 0, 0);
+		ck_assert_int_eq(rv_op_wait(&p, RV_WAIT_MS), 0);
+		ck_assert_int_eq(truncate(f, MIB), 0);
+	} else {
+		rv_op_start(&p, op, f, NULL, 0, K512, 0);
+		ck_assert_int_eq(rv_op_wait(&p, RV_WAIT_MS), 0);
+	}
+	ck_assert(rv_alive(b));
+	fd = open(f, O_RDWR | O_CLOEXEC);
+	ck_assert_int_ge(fd, 0);
+	/* The writer's blocks left the file (they are held for it only). */
+	static struct pinfs_extent pe[64], fe[512];
+	unsigned npe = rv_extents(fd, atomic_load(&shm->pin_id), pe, 64);
+	unsigned nfe = rv_extents(fd, 0, fe, 512);
+	bool shared = overlaps(fe, nfe, pe, npe);
+	for (int round = 0; round < 3; round++) {
+		unsigned long long p0 = atomic_load(&shm->passes);
+
+		usleep(100 * 1000);
+		ck_assert_msg(atomic_load(&shm->passes) > p0, "writer stopped");
+		ck_assert_int_eq(pread(fd, buf, K512, 0), (ssize_t)K512);
+		ck_assert_msg(!memmem(buf, K512, "ADVERSARY-", 10), "the file "
+			      "shows the revoked writer's stores after the "
+			      "change (round %d)", round);
+		rv_expect_bytes(f, 0, K512, RV_ZERO);
+	}
+	ck_assert_msg(!shared, "BUG: after %s the file still maps the "
+		      "revoked writer's blocks (%u pin extents, e.g. region "
+		      "%" PRIu64 "): its next write lands where the writer "
+		      "still stores", op == RV_OP_ZERO ? "zero range" :
+		      op == RV_OP_PUNCH ? "punch" : "truncate",
+		      npe, npe ? pe[0].region_off : 0);
+	/* Rewritten through the mount: new blocks, its own bytes stay. */
+	for (size_t i = 0; i < K512; i++)
+		buf[i] = rv_pattern(114, i);
+	ck_assert_int_eq(pwrite(fd, buf, K512, 0), (ssize_t)K512);
+	ck_assert_int_eq(fsync(fd), 0);
+	usleep(200 * 1000);
+	rv_expect_bytes(f, 0, K512, 114);
+	rv_expect_bytes(f, K512, MIB - K512, op == RV_OP_TRUNCATE ? RV_ZERO
+								  : 113);
+	close(fd);
+	free(buf);
+	rv_finish();
+}
+
+START_TEST(quarantine_punch_clean)
+{
+	changed_range_stays_clean("policy=quarantine", RV_OP_PUNCH);
+}
+END_TEST
+
+START_TEST(quarantine_zero_clean)
+{
+	changed_range_stays_clean("policy=quarantine", RV_OP_ZERO);
+}
+END_TEST
+
+START_TEST(quarantine_truncate_clean)
+{
+	changed_range_stays_clean("policy=quarantine", RV_OP_TRUNCATE);
+}
+END_TEST
+
+START_TEST(revoked_punch_clean)
+{
+	changed_range_stays_clean("lease_break_time=300,kill_grace=0",
+				  RV_OP_PUNCH);
+}
+END_TEST
+
+START_TEST(revoked_zero_clean)
+{
+	changed_range_stays_clean("lease_break_time=300,kill_grace=0",
+				  RV_OP_ZERO);
+}
+END_TEST
+
 static Suite *adversary_suite(void)
 {
 	Suite *s = suite_create("revoke-adversary");
-	TCase *tc = tcase_create("adversary");
+	struct {
+		const char *name;
+		const TTest *t;
+	} cases[] = {
+		{ "adversary", adversarial_holders_corrupt_nothing },
+		{ "quarantine_punch", quarantine_punch_clean },
+		{ "quarantine_zero", quarantine_zero_clean },
+		{ "quarantine_truncate", quarantine_truncate_clean },
+		{ "revoked_punch", revoked_punch_clean },
+		{ "revoked_zero", revoked_zero_clean },
+	};
 
-	tcase_set_timeout(tc, 60);
-	tcase_add_test(tc, adversarial_holders_corrupt_nothing);
-	suite_add_tcase(s, tc);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		TCase *tc = tcase_create(cases[i].name);
+
+		tcase_set_timeout(tc, 60);
+		tcase_add_test(tc, cases[i].t);
+		suite_add_tcase(s, tc);
+	}
 	return s;
 }
 
