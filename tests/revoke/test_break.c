@@ -526,6 +526,32 @@ START_TEST(interrupted_truncate_is_eintr)
 }
 END_TEST
 
+/* Case 9: an interrupted change is not run later behind the caller's
+ * back when the holder acknowledges after the EINTR. */
+START_TEST(interrupted_then_ack_changes_nothing)
+{
+	const char *f;
+	struct rv_holder h;
+	struct rv_opproc op;
+
+	rv_mount("lease_break_time=5000,kill_grace=0", "64M");
+	f = rv_path("c9b");
+	rv_make_file(f, MIB, 14);
+	rv_hold_start(&h, "--lease --ack-after 500", f, 0, K64);
+	rv_op_start(&op, RV_OP_PUNCH, f, NULL, 0, 2 * K64, 200);
+	ck_assert_int_eq(rv_op_wait(&op, RV_WAIT_MS), EINTR);
+	ck_assert_int_ge(rv_hold_wait(&h, "unpinned (acknowledging", 3000), 0);
+	ck_assert(rv_pin_gone_wait(h.pin_id, 2000));
+	usleep(300 * 1000);
+	ck_assert_int_eq(rv_size(f), MIB);
+	rv_expect_bytes(f, 0, MIB, 14);
+	rv_op_start(&op, RV_OP_TRUNCATE, f, NULL, 0, 0, 200);
+	ck_assert_int_eq(rv_op_wait(&op, RV_WAIT_MS), 0);
+	ck_assert_int_eq(rv_size(f), 0);
+	rv_finish();
+}
+END_TEST
+
 static Suite *break_suite(void)
 {
 	Suite *s = suite_create("revoke-break");
@@ -542,6 +568,7 @@ static Suite *break_suite(void)
 		{ "two_holders", two_holders_one_range },
 		{ "holder_exits", holder_exits_mid_break },
 		{ "interrupted", interrupted_truncate_is_eintr },
+		{ "interrupted_then_ack", interrupted_then_ack_changes_nothing },
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
