@@ -376,8 +376,14 @@ static void *broker_thread(void *arg)
 
 		int fd = accept4(b->listen_fd, NULL, NULL,
 				 SOCK_CLOEXEC | SOCK_NONBLOCK);
-		if (fd < 0)
-			continue; /* EAGAIN, ECONNABORTED, EMFILE: go on */
+		if (fd < 0) {
+			/* Out of descriptors: the pending connection stays
+			 * readable, so back off instead of spinning. */
+			if (errno == EMFILE || errno == ENFILE ||
+			    errno == ENOBUFS || errno == ENOMEM)
+				poll(&pfd[1], 1, 10);
+			continue; /* EAGAIN, ECONNABORTED: go on */
+		}
 		serve(b, fd);
 		close(fd);
 	}
