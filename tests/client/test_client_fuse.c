@@ -446,6 +446,50 @@ START_TEST(break_wakes_io_uring_poll_add)
 }
 END_TEST
 
+START_TEST(file_info_and_lease_calls)
+{
+	const char *p = make_file("info", 65536, 19);
+	struct pinfs_file *f = NULL;
+	struct pinfs_info info;
+	struct pinfs_lease l;
+	int fd = open(p, O_RDWR | O_CLOEXEC);
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(pinfs_file_from_fd(fd, &f), 0);
+	close(fd); /* the library has its own duplicate */
+	ck_assert_int_ge(pinfs_file_fd(f), 0);
+	ck_assert_int_ne(pinfs_file_fd(f), fd);
+	ck_assert_int_ge(pinfs_break_fd(f), 0);
+
+	ck_assert_int_eq(pinfs_file_info(f, &info), 0);
+	ck_assert_uint_eq(info.abi_version, PINFS_ABI_VERSION);
+	ck_assert_uint_eq(info.block_size, 4096);
+	ck_assert_uint_gt(info.region_size, 0);
+	ck_assert_int_eq(strncmp(info.broker, "@pinfs-", 7), 0);
+	ck_assert_int_eq(pinfs_file_info(f, NULL), -EINVAL);
+
+	ck_assert_int_eq(pinfs_lease_get(f, &l), 0);
+	ck_assert_uint_eq(l.type, PINFS_LEASE_NONE);
+	ck_assert_int_eq(pinfs_lease_set(f, PINFS_LEASE_BREAKABLE, 0, 8192,
+					 SIGUSR2), 0);
+	ck_assert_int_eq(pinfs_lease_get(f, &l), 0);
+	ck_assert_uint_eq(l.type, PINFS_LEASE_BREAKABLE);
+	ck_assert_uint_eq(l.len, 8192);
+	ck_assert_uint_eq(l.signo, SIGUSR2);
+	ck_assert_int_eq(pinfs_lease_set(f, PINFS_LEASE_NONE, 0, 0, 0), 0);
+	ck_assert_int_eq(pinfs_lease_get(f, &l), 0);
+	ck_assert_uint_eq(l.type, PINFS_LEASE_NONE);
+	/* Bad input reaches the daemon's checks or ours. */
+	ck_assert_int_eq(pinfs_lease_set(f, PINFS_LEASE_BREAKABLE, 100, 0, 0),
+			 -EINVAL); /* unaligned */
+	ck_assert_int_eq(pinfs_lease_set(f, PINFS_LEASE_BREAKABLE, 0, 0,
+					 NSIG + 5), -EINVAL);
+	ck_assert_int_eq(pinfs_breaks_read(f, NULL, 0), 0);
+	ck_assert_int_eq(pinfs_breaks_read(f, NULL, 4), -EINVAL);
+	pinfs_file_delete(&f);
+}
+END_TEST
+
 static Suite *client_fuse_suite(void)
 {
 	Suite *s = suite_create("client-fuse");
@@ -460,6 +504,7 @@ static Suite *client_fuse_suite(void)
 	} while (0)
 	ADD(pin_maps_file_as_one_buffer);
 	ADD(bad_pin_requests);
+	ADD(file_info_and_lease_calls);
 	ADD(write_pin_then_sync_is_seen_by_read);
 	ADD(read_pin_mapping_refuses_writes);
 	ADD(break_delivered_by_signal);
