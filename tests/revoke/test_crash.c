@@ -393,6 +393,36 @@ START_TEST(holders_gone_during_restart)
 }
 END_TEST
 
+/* The daemon dies while a truncate waits for a break: the truncate
+ * fails (ENOTCONN) at once and, remounted, the file is unchanged and the
+ * pin is back. */
+START_TEST(crash_while_truncate_waits)
+{
+	const char *f;
+	struct rv_holder h;
+	struct rv_opproc op;
+	struct pinfs_pin_entry e;
+
+	rv_mount("lease_break_time=10000,kill_grace=0", "64M");
+	f = rv_path("waiting");
+	rv_make_file(f, MIB, 106);
+	rv_hold_start(&h, "--lease --ignore --catch-sigbus", f, 0, 4 * K64);
+	rv_op_start(&op, RV_OP_TRUNCATE, f, NULL, 4096, 0, 0);
+	ck_assert_int_ge(rv_hold_wait(&h, "ignoring the break", 3000), 0);
+	ck_assert(rv_alive(op.pid));
+	ck_assert_int_eq(fh_kill9(&rv_mnt), 0);
+	int err = rv_op_wait(&op, 3000);
+	ck_assert_msg(err == ENOTCONN || err == EIO || err == ECONNABORTED,
+		      "waiting truncate after the daemon died: %d", err);
+	ck_assert_int_eq(fh_mount(&rv_mnt), 0);
+	ck_assert(rv_pin_get(h.pin_id, &e));
+	ck_assert(e.flags & PINFS_PIN_RECOVERED);
+	ck_assert_int_eq(rv_size(f), MIB);
+	rv_expect_bytes(f, 0, MIB, 106);
+	rv_finish();
+}
+END_TEST
+
 static Suite *crash_suite(void)
 {
 	Suite *s = suite_create("revoke-crash");
@@ -404,6 +434,7 @@ static Suite *crash_suite(void)
 		{ "reattach", reattach_after_restart },
 		{ "orphan", orphan_survives_crash },
 		{ "holders_gone", holders_gone_during_restart },
+		{ "crash_while_waiting", crash_while_truncate_waits },
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
