@@ -27,6 +27,19 @@
  * still uses it (as with free()).  The signal handler touches only
  * atomics and write().
  *
+ * A cooperative holder, in short (errors unchecked for brevity):
+ *
+ *	struct pinfs_file *f;
+ *	struct pinfs_mapping *m;
+ *	pinfs_file_new("/mnt/pinfs/buf", PINFS_OPEN_WRITE, &f);
+ *	pinfs_signal_install(SIGRTMIN);
+ *	pinfs_lease_set(f, PINFS_LEASE_BREAKABLE, 0, 0, SIGRTMIN);
+ *	pinfs_pin(f, 0, 1 << 20, PINFS_PIN_WRITE, &m);
+ *	... store into pinfs_mapping_addr(m), pinfs_sync(m, 0, 0) ...
+ *	... poll(pinfs_break_fd(f), POLLIN) fires: stop the stores, then
+ *	pinfs_unpin(&m);
+ *	pinfs_file_delete(&f);
+ *
  * Trust model: the region descriptor behind a mapping reaches the whole
  * region; the daemon hands it only to holders the mount admits.  A read
  * pin's descriptor is O_RDONLY, so the kernel refuses writable mappings

@@ -29,8 +29,8 @@ START_TEST(hold_command_acks_a_break)
 	pid_t hold, pins, tr;
 
 	hold = spawn_pinfs(&fd, (char *const[]){ (char *)cf_mnt.bin, "hold",
-		"--write", "--lease", "--ack-after", "20", (char *)p, "0",
-		"64K", NULL });
+		"--write", "--lease", "--ack-after", "20", "--signal", "USR1",
+		(char *)p, "0", "64K", NULL });
 	ck_assert_msg(read_until(fd, out, sizeof(out), &len, "pinned id=",
 				 WAIT_MS), "no 'pinned' line: %s", out);
 
@@ -51,6 +51,9 @@ START_TEST(hold_command_acks_a_break)
 				 WAIT_MS), "no 'unpinned' line: %s", out);
 	ck_assert_msg(strstr(out, "break received"), "%s", out);
 	ck_assert_msg(strstr(out, "reason=truncate"), "%s", out);
+	ck_assert_msg(strstr(out, "lease taken type=breakable signal=SIGUSR1"),
+		      "%s", out);
+	ck_assert_msg(strstr(out, "signal=SIGUSR1 deadline_in_ms="), "%s", out);
 	st = wait_bounded(hold, WAIT_MS);
 	ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
 	st = wait_bounded(tr, WAIT_MS);
