@@ -3,7 +3,7 @@
 # with --repair, fixed: clean afterwards); 8 could not check, with one
 # line saying why.  Without --repair nothing is written.
 . "$CLI_LIB"
-need_root_fuse
+need_root_fuse 45
 
 le64() { # le64 FILE OFFSET: the little-endian 64-bit number there
 	od -An -tu8 -j "$2" -N 8 "$1" | tr -d ' '

@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: MIT
 # ioctl.sh - mount a region and run cli_ioctl against the dispatcher.
 . "$CLI_LIB"
-need_root_fuse
+need_root_fuse 45
 : "${CLI_IOCTL_BIN:?}"
 
 "$PINFS" mkfs --size 64M "$REGION" >/dev/null || die "mkfs"

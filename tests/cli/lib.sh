@@ -23,10 +23,13 @@ fail() { echo "FAIL: $*" >&2; FAILS=$((FAILS + 1)); }
 ok() { echo "ok: $*"; }
 die() { echo "FAIL: $*" >&2; [ -f "$DAEMON_LOG" ] && tail -n 20 "$DAEMON_LOG" >&2; exit 1; }
 
+# Skip unless root with /dev/fuse; start the watchdog (SECS, default 80:
+# below the meson timeouts of the mounted tests).
 need_root_fuse() {
 	[ "$(id -u)" = 0 ] || skip "needs root"
 	[ -c /dev/fuse ] || skip "no /dev/fuse"
 	command -v fusermount3 >/dev/null || skip "no fusermount3"
+	watchdog "${1:-80}"
 }
 
 is_mounted() { # is_mounted DIR
@@ -58,8 +61,31 @@ reap() { # reap PID
 	return 1
 }
 
+# A daemon that hangs would leave the script blocked in the kernel until
+# meson SIGKILLs it, and then nothing cleans up.  The watchdog kills the
+# daemon(s) of this test after SECS seconds: blocked calls then fail
+# (ENOTCONN), the script goes on to fail and clean up.
+WATCHDOG_PID=
+watchdog() { # watchdog SECS
+	(
+		trap - EXIT
+		# the sleep must not hold meson's output pipes open
+		sleep "$1" </dev/null >/dev/null 2>&1 &
+		s=$!
+		trap 'kill $s 2>/dev/null; exit 0' TERM
+		wait $s || exit 0
+		echo "FAIL: watchdog: still running after $1 s; killing the daemon" >&2
+		: >"$T/watchdog.fired"
+		for p in $DAEMON_PID $(daemon_of "$REGION"); do
+			kill -KILL "$p" 2>/dev/null
+		done
+	) &
+	WATCHDOG_PID=$!
+}
+
 cleanup() {
 	local pid
+	[ -n "$WATCHDOG_PID" ] && kill "$WATCHDOG_PID" 2>/dev/null
 	pid=$(daemon_of "$REGION")
 	unmount_dir "$MNT"
 	[ -n "$DAEMON_PID" ] && reap "$DAEMON_PID" >/dev/null 2>&1
@@ -107,6 +133,7 @@ unmount_fg() {
 
 # Exit with the verdict.
 finish() {
+	[ -e "$T/watchdog.fired" ] && fail "the watchdog had to kill the daemon"
 	if [ "$FAILS" -gt 0 ]; then
 		echo "$FAILS check(s) failed"
 		exit 1

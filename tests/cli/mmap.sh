@@ -2,7 +2,7 @@
 # mmap.sh - shared mappings of files on the mount agree with read/write,
 # across punch, copy_file_range, truncate and a remount.
 . "$CLI_LIB"
-need_root_fuse
+need_root_fuse 45
 : "${CLI_MMAP_BIN:?}"
 
 "$PINFS" mkfs --size 64M "$REGION" >/dev/null || die "mkfs"

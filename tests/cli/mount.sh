@@ -3,7 +3,7 @@
 # `pinfs extents` (table and JSON), the mount.fuse.pinfs helper, ro,
 # size= on the fly, clean exit on SIGTERM, data across remounts.
 . "$CLI_LIB"
-need_root_fuse
+need_root_fuse 100
 
 # start_daemonized OPTS: pinfs mount without -f returns once mounted
 start_daemonized() {

@@ -4,10 +4,11 @@
 # is installed on the machine, the test runs in a private mount namespace
 # where a copy of /usr/sbin (symlinks) with the helper is bound over it.
 . "$CLI_LIB"
-need_root_fuse
 command -v unshare >/dev/null || skip "no unshare"
 
 if [ "${CLI_MOUNT8_INNER:-}" != 1 ]; then
+	[ "$(id -u)" = 0 ] || skip "needs root"
+	[ -c /dev/fuse ] || skip "no /dev/fuse"
 	# re-run this script inside a private mount namespace
 	trap - EXIT
 	rm -rf "$T"
@@ -15,6 +16,7 @@ if [ "${CLI_MOUNT8_INNER:-}" != 1 ]; then
 		bash "$0" "$@"
 fi
 
+need_root_fuse 90
 mkdir "$T/sbin"
 for f in /usr/sbin/*; do ln -s "$f" "$T/sbin/"; done
 ln -s "$PINFS" "$T/sbin/mount.fuse.pinfs"

@@ -2,7 +2,7 @@
 # mount_refuse.sh - mount refuses corrupt, truncated, foreign and too
 # small regions with one line and a nonzero exit, and writes nothing.
 . "$CLI_LIB"
-need_root_fuse
+need_root_fuse 75
 
 # try_mount WHAT [FSCK_STATUS]: mount must fail, say why in one line,
 # change nothing; fsck (without --repair) exits FSCK_STATUS (default 8)

@@ -5,7 +5,7 @@
 # exit 0 (no crash, no sanitizer report), and fsck must find the region
 # clean - lookup counts and orphans included.
 . "$CLI_LIB"
-need_root_fuse
+need_root_fuse 100
 
 SECS=${CLI_STRESS_SECS:-5}
 "$PINFS" mkfs --size 128M "$REGION" >/dev/null || die "mkfs"

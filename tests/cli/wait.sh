@@ -4,7 +4,7 @@
 # unpins, EINTR when the caller is interrupted (file unchanged), ETXTBSY
 # under policy=deny; many waiting truncates do not starve the unpins.
 . "$CLI_LIB"
-need_root_fuse
+need_root_fuse 100
 
 HOLDERS=
 # hold FILE [ARGS...]: start `pinfs hold` on the first 64K; wait (bounded)
