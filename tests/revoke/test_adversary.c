@@ -234,6 +234,19 @@ static void changed_range_stays_clean(const char *opts, enum rv_op op)
 		rv_op_start(&p, op, f, NULL, 0, 0, 0);
 		ck_assert_int_eq(rv_op_wait(&p, RV_WAIT_MS), 0);
 		ck_assert_int_eq(truncate(f, MIB), 0);
+	} else if (op == RV_OP_COPY) {
+		/* copy zeros from another file over the writer's range */
+		char src[PATH_MAX];
+
+		snprintf(src, sizeof(src), "%s", rv_path("zeros"));
+		int sfd = open(src, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+		ck_assert_int_ge(sfd, 0);
+		char *z = calloc(1, K512);
+		ck_assert_int_eq(pwrite(sfd, z, K512, 0), (ssize_t)K512);
+		free(z);
+		close(sfd);
+		rv_op_start(&p, op, f, src, 0, K512, 0);
+		ck_assert_int_eq(rv_op_wait(&p, RV_WAIT_MS), 0);
 	} else {
 		rv_op_start(&p, op, f, NULL, 0, K512, 0);
 		ck_assert_int_eq(rv_op_wait(&p, RV_WAIT_MS), 0);
@@ -246,6 +259,13 @@ static void changed_range_stays_clean(const char *opts, enum rv_op op)
 	unsigned npe = rv_extents(fd, atomic_load(&shm->pin_id), pe, 64);
 	unsigned nfe = rv_extents(fd, 0, fe, 512);
 	bool shared = overlaps(fe, nfe, pe, npe);
+	ck_assert_msg(!shared, "BUG: after %s the file still maps the "
+		      "revoked writer's blocks (%u pin extents, e.g. region "
+		      "%" PRIu64 "): its next write lands where the writer "
+		      "still stores", op == RV_OP_ZERO ? "zero range" :
+		      op == RV_OP_PUNCH ? "punch" : op == RV_OP_COPY ?
+		      "copy_file_range onto it" : "truncate",
+		      npe, npe ? pe[0].region_off : 0);
 	for (int round = 0; round < 3; round++) {
 		unsigned long long p0 = atomic_load(&shm->passes);
 
@@ -257,12 +277,6 @@ static void changed_range_stays_clean(const char *opts, enum rv_op op)
 			      "change (round %d)", round);
 		rv_expect_bytes(f, 0, K512, RV_ZERO);
 	}
-	ck_assert_msg(!shared, "BUG: after %s the file still maps the "
-		      "revoked writer's blocks (%u pin extents, e.g. region "
-		      "%" PRIu64 "): its next write lands where the writer "
-		      "still stores", op == RV_OP_ZERO ? "zero range" :
-		      op == RV_OP_PUNCH ? "punch" : "truncate",
-		      npe, npe ? pe[0].region_off : 0);
 	/* Rewritten through the mount: new blocks, its own bytes stay. */
 	for (size_t i = 0; i < K512; i++)
 		buf[i] = rv_pattern(114, i);
@@ -309,6 +323,19 @@ START_TEST(revoked_zero_clean)
 }
 END_TEST
 
+START_TEST(quarantine_copy_clean)
+{
+	changed_range_stays_clean("policy=quarantine", RV_OP_COPY);
+}
+END_TEST
+
+START_TEST(revoked_copy_clean)
+{
+	changed_range_stays_clean("lease_break_time=300,kill_grace=0",
+				  RV_OP_COPY);
+}
+END_TEST
+
 static Suite *adversary_suite(void)
 {
 	Suite *s = suite_create("revoke-adversary");
@@ -322,6 +349,8 @@ static Suite *adversary_suite(void)
 		{ "quarantine_truncate", quarantine_truncate_clean },
 		{ "revoked_punch", revoked_punch_clean },
 		{ "revoked_zero", revoked_zero_clean },
+		{ "quarantine_copy", quarantine_copy_clean },
+		{ "revoked_copy", revoked_copy_clean },
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
