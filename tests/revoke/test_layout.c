@@ -307,6 +307,41 @@ START_TEST(rename_over_pinned_file)
 }
 END_TEST
 
+/* Block accounting of a quarantined part of a pin: a punch over part
+ * of the pin frees at once only the unpinned blocks, the pinned ones
+ * when the holder unpins; the rest of the pin stays in the file. */
+START_TEST(quarantine_partial_accounting)
+{
+	const char *f;
+	struct scripted_proc h;
+	struct pinfs_pin_entry e;
+	uint64_t free0;
+
+	rv_mount("policy=quarantine", "64M");
+	f = rv_path("qpart");
+	rv_make_file(f, MIB, 71);
+	scripted_start(&h, f, 0, 4 * K64, 71, false);
+	free0 = rv_free_blocks();
+	ck_assert_int_eq(rv_op_now(RV_OP_PUNCH, f, NULL, K128, 4 * K64), 0);
+	ck_assert(rv_pin_get(h.pin_id, &e));
+	ck_assert_uint_eq(e.state, PINFS_STATE_QUARANTINED);
+	ck_assert_uint_eq(rv_free_blocks_wait(free0 + 32, 1000), free0 + 32);
+	usleep(100 * 1000);
+	ck_assert_uint_eq(rv_free_blocks(), free0 + 32);
+	ck_assert_msg(scripted_do(&h, 'c') == 0, "the holder's mapping lost "
+		      "its data");
+	rv_expect_bytes(f, 0, K128, 71);
+	rv_expect_bytes(f, K128, 4 * K64, RV_ZERO);
+	rv_expect_bytes(f, 6 * K64, MIB - 6 * K64, 71);
+	ck_assert_int_eq(scripted_do(&h, 'u'), 0);
+	ck_assert(rv_pin_gone_wait(h.pin_id, 2000));
+	ck_assert_uint_eq(rv_free_blocks_wait(free0 + 64, 2000), free0 + 64);
+	rv_expect_bytes(f, 0, K128, 71);
+	scripted_end(&h);
+	rv_finish();
+}
+END_TEST
+
 /* ---- case 12 ----------------------------------------------------------- */
 
 static void expect_written(const unsigned char *buf, size_t len,
@@ -378,6 +413,7 @@ static Suite *layout_suite(void)
 		{ "copy_dest", copy_onto_pinned_destination },
 		{ "unlink", unlink_pinned_file },
 		{ "rename_over", rename_over_pinned_file },
+		{ "quarantine_accounting", quarantine_partial_accounting },
 		{ "coherence", coherence_of_pinned_writes },
 	};
 
