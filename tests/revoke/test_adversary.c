@@ -24,6 +24,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #define MIB (1u << 20)
@@ -336,6 +337,46 @@ START_TEST(revoked_copy_clean)
 }
 END_TEST
 
+/* A holder's child does not inherit the pinned mapping (MADV_DONTFORK):
+ * it cannot reach the blocks once its parent, the holder, is gone. */
+static int forking_holder(void *arg)
+{
+	const char *path = arg;
+	struct pinfs_file *pf = NULL;
+	struct pinfs_mapping *m = NULL;
+	int st;
+
+	if (pinfs_file_new(path, PINFS_OPEN_WRITE, &pf) < 0 ||
+	    pinfs_pin(pf, 0, K64, PINFS_PIN_WRITE, &m) < 0)
+		return 10;
+	volatile char *a = pinfs_mapping_addr(m);
+	a[0] = 'H';
+	pid_t c = fork();
+	if (c == 0) {
+		signal(SIGSEGV, SIG_DFL);
+		a[1] = 'C'; /* must fault */
+		_exit(0);
+	}
+	if (c < 0 || waitpid(c, &st, 0) != c)
+		return 11;
+	return WIFSIGNALED(st) && WTERMSIG(st) == SIGSEGV ? 0 : 12;
+}
+
+START_TEST(holder_child_cannot_reach_pin)
+{
+	char f[PATH_MAX];
+
+	rv_mount("lease_break_time=300", "64M");
+	snprintf(f, sizeof(f), "%s", rv_path("forker"));
+	rv_make_file(f, MIB, 115);
+	int st = rv_wait_exit(rv_child(forking_holder, f), 5000);
+	ck_assert_msg(st >= 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0,
+		      "a forked child of the holder could write its pinned "
+		      "mapping (status 0x%x)", st);
+	rv_finish();
+}
+END_TEST
+
 static Suite *adversary_suite(void)
 {
 	Suite *s = suite_create("revoke-adversary");
@@ -351,6 +392,7 @@ static Suite *adversary_suite(void)
 		{ "revoked_zero", revoked_zero_clean },
 		{ "quarantine_copy", quarantine_copy_clean },
 		{ "revoked_copy", revoked_copy_clean },
+		{ "holder_fork", holder_child_cannot_reach_pin },
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
