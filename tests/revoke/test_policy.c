@@ -468,6 +468,33 @@ START_TEST(unbreakable_lease_is_etxtbsy)
 }
 END_TEST
 
+/* A refused change has no side effect: with an unbreakable lease and a
+ * breakable holder on one range, the change fails ETXTBSY and the
+ * breakable holder hears nothing and keeps its pin. */
+START_TEST(refusal_sends_no_break)
+{
+	const char *f;
+	struct rv_holder u, b;
+	struct pinfs_pin_entry e;
+	struct rv_tev ev[128];
+
+	rv_mount("lease_break_time=10000", "64M");
+	f = rv_path("mixed");
+	rv_make_file(f, MIB, 42);
+	rv_hold_start(&b, "--lease --ack-after 0", f, 0, K64);
+	rv_hold_start(&u, "--unbreakable", f, 0, K64);
+	expect_refused(RV_OP_TRUNCATE, f, 0, 0, ETXTBSY, 42);
+	expect_refused(RV_OP_ZERO, f, 0, 4096, ETXTBSY, 42);
+	expect_no_break(&b, 200);
+	ck_assert(rv_pin_get(b.pin_id, &e));
+	ck_assert_uint_eq(e.state, PINFS_STATE_ACTIVE);
+	int n = rv_trace(ev, 128);
+	ck_assert_int_lt(rv_tev_find(ev, n, 0, "break", 0), 0);
+	ck_assert_int_lt(rv_tev_find(ev, n, 0, "sigbus", 0), 0);
+	rv_finish();
+}
+END_TEST
+
 static Suite *policy_suite(void)
 {
 	Suite *s = suite_create("revoke-policy");
@@ -483,6 +510,7 @@ static Suite *policy_suite(void)
 		{ "quarantine", quarantine_proceeds_blocks_held },
 		{ "xattr", per_file_policy_xattr },
 		{ "unbreakable", unbreakable_lease_is_etxtbsy },
+		{ "refusal_no_break", refusal_sends_no_break },
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
