@@ -423,6 +423,65 @@ START_TEST(crash_while_truncate_waits)
 }
 END_TEST
 
+/* Quarantined blocks (out of every file, held for a live holder) across
+ * a daemon crash: still held after the remount, never given to new
+ * files, freed when the holder exits. */
+START_TEST(quarantined_blocks_survive_crash)
+{
+	char f[PATH_MAX], name[64];
+	struct crash_proc h;
+	static struct pinfs_extent pe[16], fe[256];
+	unsigned npe, nfiles;
+	uint64_t free0;
+
+	rv_mount("policy=quarantine", "64M");
+	snprintf(f, sizeof(f), "%s", rv_path("qcrash"));
+	rv_make_file(f, MIB, 107);
+	crash_start(&h, f, 4 * K64);
+	npe = pin_extents(f, h.pin_id, pe, 16);
+	ck_assert_int_eq(rv_op_now(RV_OP_TRUNCATE, f, NULL, 0, 0), 0);
+	ck_assert(rv_pin_state_wait(h.pin_id, PINFS_STATE_QUARANTINED, 1000));
+	free0 = rv_free_blocks();
+
+	crash_and_remount(&h);
+	ck_assert_uint_eq(rv_free_blocks(), free0);
+	ck_assert_int_eq(crash_do(&h, 's'), 0);
+	char dir[PATH_MAX];
+	snprintf(dir, sizeof(dir), "%s", rv_path("qdir"));
+	ck_assert_int_eq(mkdir(dir, 0755), 0);
+	for (nfiles = 0; nfiles < 200; nfiles++) {
+		snprintf(name, sizeof(name), "qdir/%u", nfiles);
+		uint64_t n = rv_fill_file(rv_path(name), 400 + nfiles, MIB);
+		int fd = open(rv_path(name), O_RDONLY | O_CLOEXEC);
+
+		if (fd < 0)
+			break;
+		unsigned nfe = rv_extents(fd, 0, fe, 256);
+		close(fd);
+		ck_assert_msg(!overlaps(fe, nfe, pe, npe), "new file %s got a "
+			      "quarantined block after the restart", name);
+		if (n == 0) {
+			nfiles++;
+			break;
+		}
+	}
+	ck_assert_int_eq(crash_do(&h, 's'), 0);
+	for (unsigned i = 0; i < nfiles; i++) {
+		snprintf(name, sizeof(name), "qdir/%u", i);
+		rv_expect_bytes(rv_path(name), 0,
+				(size_t)rv_size(rv_path(name)), 400 + i);
+		ck_assert_int_eq(unlink(rv_path(name)), 0);
+	}
+	ck_assert_int_eq(rmdir(dir), 0);
+	ck_assert_uint_eq(rv_free_blocks_wait(free0, 2000), free0);
+	kill(h.pid, SIGKILL);
+	rv_wait_exit(h.pid, 3000);
+	ck_assert(rv_pin_gone_wait(h.pin_id, 2000));
+	ck_assert_uint_eq(rv_free_blocks_wait(free0 + 64, 2000), free0 + 64);
+	rv_finish();
+}
+END_TEST
+
 static Suite *crash_suite(void)
 {
 	Suite *s = suite_create("revoke-crash");
@@ -435,6 +494,7 @@ static Suite *crash_suite(void)
 		{ "orphan", orphan_survives_crash },
 		{ "holders_gone", holders_gone_during_restart },
 		{ "crash_while_waiting", crash_while_truncate_waits },
+		{ "quarantined_crash", quarantined_blocks_survive_crash },
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
