@@ -335,6 +335,9 @@ START_TEST(ignored_break_sigbus_then_sigkill)
 	if (ic < 0 || ib < 0 || is < 0 || ik < 0)
 		rv_trace_dump(ev, n);
 	ck_assert(ic >= 0 && ib > ic && is > ib && ik > is);
+	ck_assert_msg(rv_tev_find(ev, n, ib, "expire", h.pin_id) > ib &&
+		      rv_tev_find(ev, n, ib, "expire", h.pin_id) < is,
+		      "no expire event between break and sigbus");
 	/* The deadline runs from the decision (the conflict). */
 	ck_assert_int_ge(ev[is].t_us - ev[ic].t_us, 300 * 1000 - 1000);
 	ck_assert_int_lt(ev[is].t_us - ev[ib].t_us, 300 * 1000 + 500 * 1000);
@@ -456,6 +459,19 @@ START_TEST(holder_exits_mid_break)
 
 	rv_op_start(&op, RV_OP_TRUNCATE, f, NULL, 8192, 0, 0);
 	ck_assert_int_ge(rv_hold_wait(&h, "ignoring the break", 3000), 0);
+	/* The listing shows the break: state, reason, deadline. */
+	struct pinfs_pin_entry e;
+	struct timespec now;
+	ck_assert(rv_pin_get(h.pin_id, &e));
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	int64_t left = ((int64_t)e.deadline_ns - ((int64_t)now.tv_sec *
+		       1000000000 + now.tv_nsec)) / 1000000;
+	ck_assert_uint_eq(e.state, PINFS_STATE_BREAKING);
+	ck_assert_uint_eq(e.reason, PINFS_REASON_TRUNCATE);
+	ck_assert_uint_eq(e.pid, (uint32_t)h.pid);
+	ck_assert(e.flags & PINFS_PIN_LEASED);
+	ck_assert_msg(left > 3000 && left <= 5000, "listed deadline in %"
+		      PRId64 " ms, want about 5000", left);
 	usleep(100 * 1000);
 	ck_assert_msg(rv_alive(op.pid), "truncate did not wait for the holder");
 	int64_t tkill = rv_now_us();

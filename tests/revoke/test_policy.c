@@ -420,6 +420,16 @@ START_TEST(per_file_policy_xattr)
 	ck_assert_int_ge(rv_hold_find(&hg, "reason=truncate"), 0);
 	ck_assert_int_eq(rv_size(g), 0);
 
+	/* Pin-time policies apply per file too. */
+	const char *r = rv_path("xr");
+	struct pinfs_file *pf = NULL;
+	struct pinfs_mapping *m = NULL;
+	rv_make_file(r, MIB, 43);
+	ck_assert_int_eq(setxattr(r, POLICY_XATTR, "require-lease", 13, 0), 0);
+	ck_assert_int_eq(pinfs_file_new(r, 0, &pf), 0);
+	ck_assert_int_eq(pinfs_pin(pf, 0, 4096, 0, &m), -EPERM);
+	pinfs_file_delete(&pf);
+
 	/* Removed: the mount's break applies again. */
 	ck_assert_int_eq(removexattr(f, POLICY_XATTR), 0);
 	rv_op_start(&op, RV_OP_TRUNCATE, f, NULL, 0, 0, 0);
