@@ -505,6 +505,53 @@ START_TEST(refusal_sends_no_break)
 }
 END_TEST
 
+/* Quarantine, leased holder: told by its lease's signal and POLLPRI,
+ * with a QUARANTINED record, and not waited for. */
+START_TEST(quarantine_leased_holder_told)
+{
+	const char *f;
+	struct rv_holder h;
+	struct rv_opproc op;
+
+	rv_mount("policy=quarantine,lease_break_time=10000", "64M");
+	f = rv_path("ql");
+	rv_make_file(f, MIB, 44);
+	rv_hold_start(&h, "--lease --ignore", f, 0, K64);
+	rv_op_start(&op, RV_OP_TRUNCATE, f, NULL, 0, 0, 0);
+	ck_assert_int_eq(rv_op_wait(&op, RV_WAIT_MS), 0);
+	ck_assert_int_lt(op.end_us - op.start_us, 2000 * 1000);
+	if (rv_hold_wait(&h, "reason=truncate state=quarantined", 2000) < 0)
+		rv_hold_dump(&h);
+	ck_assert_int_ge(rv_hold_find(&h, "reason=truncate state=quarantined"),
+			 0);
+	ck_assert(rv_pin_state_wait(h.pin_id, PINFS_STATE_QUARANTINED, 1000));
+	ck_assert(rv_alive(h.pid));
+	rv_finish();
+}
+END_TEST
+
+/* remap: a removal (truncate) is handled as under break. */
+START_TEST(remap_removal_breaks)
+{
+	const char *f;
+	struct rv_holder h;
+	struct rv_opproc op;
+
+	rv_mount("policy=remap,lease_break_time=3000", "64M");
+	f = rv_path("remap");
+	rv_make_file(f, MIB, 45);
+	rv_hold_start(&h, "--lease --ack-after 100", f, 0, K64);
+	rv_op_start(&op, RV_OP_TRUNCATE, f, NULL, 0, 0, 0);
+	ck_assert_int_eq(rv_op_wait(&op, RV_WAIT_MS), 0);
+	ck_assert_int_ge(op.end_us - op.start_us, 100 * 1000);
+	ck_assert_int_lt(op.end_us - op.start_us, 3000 * 1000);
+	ck_assert_int_ge(rv_hold_find(&h, "reason=truncate state=breaking"), 0);
+	ck_assert(rv_pin_gone_wait(h.pin_id, 2000));
+	ck_assert_int_eq(rv_size(f), 0);
+	rv_finish();
+}
+END_TEST
+
 static Suite *policy_suite(void)
 {
 	Suite *s = suite_create("revoke-policy");
@@ -521,6 +568,8 @@ static Suite *policy_suite(void)
 		{ "xattr", per_file_policy_xattr },
 		{ "unbreakable", unbreakable_lease_is_etxtbsy },
 		{ "refusal_no_break", refusal_sends_no_break },
+		{ "quarantine_leased", quarantine_leased_holder_told },
+		{ "remap_removal", remap_removal_breaks },
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
