@@ -374,6 +374,8 @@ int main(int argc, char **argv)
 	if (!ret && run_pinned && (ret = bench_pinned(&o)) < 0)
 		fprintf(stderr, "pinfs-bench: pinned: %s\n", strerror(-ret));
 	cleanup_all();
+	if (!ret && report_check() < 0)
+		ret = -EPROTO;
 	if (report_write(stdout, o.format, &o) < 0)
 		ret = -EIO;
 	if (o.save_json) {

@@ -441,6 +441,30 @@ int report_write(FILE *f, enum bench_format fmt, const struct bench_opts *o)
 	return ferror(f) ? -EIO : 0;
 }
 
+int report_check(void)
+{
+	int ret = 0;
+
+	for (unsigned i = 0; i < ntables; i++) {
+		const struct report_table *t = tables[i];
+
+		for (unsigned r = 0; r < t->nrows; r++) {
+			const struct report_row *row = &t->rows[r];
+			bool any = false;
+
+			for (unsigned c = 0; c < t->ncols; c++)
+				any |= summary_valid(&row->val[c]);
+			if (any || row->status[0])
+				continue;
+			fprintf(stderr, "pinfs-bench: %s/%s row %s: no figure "
+					"and no reason\n", t->mode, t->id,
+				row->name);
+			ret = -EPROTO;
+		}
+	}
+	return ret;
+}
+
 void report_free(void)
 {
 	for (unsigned i = 0; i < ntables; i++) {

@@ -84,6 +84,10 @@ const struct report_table *report_table_at(unsigned i);
 unsigned report_ndists(void);
 struct report_dist *report_dist_at(unsigned i);
 
+/* Every row either carries a figure or says why not: 0, or -EPROTO after
+ * naming the rows that have neither on stderr. */
+int report_check(void);
+
 /* Write every table in the chosen format to f: 0 or -errno. */
 int report_write(FILE *f, enum bench_format fmt, const struct bench_opts *o);
 void report_free(void);
