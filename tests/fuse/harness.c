@@ -440,8 +440,18 @@ int fh_ensure_mounted(struct fh_mount *m)
 	if (!fh_has_daemon(m) || !m->daemon)
 		return 0;
 	st = wait_pid_ms(m->daemon, 0);
-	if (st == -ETIMEDOUT)
-		return 0;
+	if (st == -ETIMEDOUT) {
+		struct statfs sf;
+
+		if (statfs(m->mnt, &sf) == 0)
+			return 0;
+		/* The connection is gone: the daemon is dying or stuck. */
+		st = wait_pid_ms(m->daemon, FH_TERM_WAIT_MS);
+		if (st == -ETIMEDOUT) {
+			kill(m->daemon, SIGKILL);
+			waitpid(m->daemon, &st, 0);
+		}
+	}
 	fprintf(stderr, "harness: the %s daemon (pid %d) died: %s %d; "
 			"mounting the region again\n", fh_backend_name(m->backend),
 		(int)m->daemon, st >= 0 && WIFEXITED(st) ? "exit status" : "signal",
