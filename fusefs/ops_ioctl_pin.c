@@ -59,11 +59,19 @@ int ioc_setlease(struct ioctl_call *c)
 
 int ioc_getlease(struct ioctl_call *c)
 {
+	const struct pinfs_lease *in = c->in;
 	struct pin_caller pc = caller_of(c);
 	struct pin_table *pt;
 	int ret = table(c, &pt);
+	unsigned i;
 
-	return ret ? ret : pin_ioc_getlease(pt, &pc, c->ino, c->fh, c->out);
+	if (ret)
+		return ret;
+	/* the ABI's "in: 0" words; the rest of the struct is output */
+	for (i = 0; i < 4; i++)
+		if (in->reserved[i])
+			return -EINVAL;
+	return pin_ioc_getlease(pt, &pc, c->ino, c->fh, c->out);
 }
 
 /* PIN and ATTACH: both may hand out direct access to the file's data. */
