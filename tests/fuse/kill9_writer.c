@@ -4,6 +4,8 @@
  *
  *   kill9_writer write  DIR PREFIX LOG [RECORDS_PER_FILE]
  *   kill9_writer verify DIR LOG
+ *   kill9_writer churn  DIR PREFIX LOG
+ *   kill9_writer verify-churn DIR PREFIX LOG
  *
  * write: appends fixed-size records (REC_SIZE bytes, deliberately not a
  * multiple of the block size) to DIR/PREFIX.N files, fsyncing (or
@@ -16,8 +18,19 @@
  * verify: checks that every record LOG names is in its file, whole: magic,
  * file name hash, sequence number and checksum of the payload.  Prints one
  * line per bad record and exits 1 if any, 0 otherwise.
+ *
+ * churn: metadata under load, and the atomic-replace pattern: writes
+ * record SEQ to a temp file, fsyncs it, renames it over DIR/PREFIX.target,
+ * fsyncs DIR, logs SEQ; between replacements it also creates, links,
+ * renames, truncates and unlinks scratch files and makes and removes a
+ * directory, so the kill lands in every kind of metadata change.
+ * verify-churn: PREFIX.target exists and holds one whole record whose
+ * sequence number is at least the last one logged (rename is atomic and
+ * an fsync'd replacement is durable).
  */
 #include <errno.h>
+#include <stdbool.h>
+#include <sys/stat.h>
 #include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -158,8 +171,121 @@ static int do_verify(const char *dir, const char *log)
 	return bad ? 1 : 0;
 }
 
+static int do_churn(const char *dir, const char *prefix, const char *log)
+{
+	unsigned char rec[REC_SIZE];
+	char target[4200], tmp[4200], a[4200], b[4200], d[4200], name[300];
+	int lfd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_SYNC, 0644);
+	int dfd = open(dir, O_RDONLY | O_DIRECTORY);
+
+	if (lfd < 0 || dfd < 0) {
+		perror("kill9_writer: open log/dir");
+		return 2;
+	}
+	snprintf(name, sizeof(name), "%s.target", prefix);
+	snprintf(target, sizeof(target), "%s/%s", dir, name);
+	snprintf(tmp, sizeof(tmp), "%s/%s.tmp", dir, prefix);
+	snprintf(a, sizeof(a), "%s/%s.a", dir, prefix);
+	snprintf(b, sizeof(b), "%s/%s.b", dir, prefix);
+	snprintf(d, sizeof(d), "%s/%s.d", dir, prefix);
+	for (uint64_t seq = 0;; seq++) {
+		int fd = open(tmp, O_CREAT | O_TRUNC | O_WRONLY, 0644);
+
+		make_rec(rec, name, seq);
+		if (fd < 0 || pwrite(fd, rec, REC_SIZE, 0) != REC_SIZE ||
+		    fsync(fd) < 0 || close(fd) < 0 || rename(tmp, target) < 0 ||
+		    fsync(dfd) < 0)
+			goto stopped;
+		if (log_line(lfd, name, seq) < 0) {
+			perror("kill9_writer: log");
+			return 2;
+		}
+		/* Scratch metadata churn; errors other than a dead mount are
+		 * part of the game (ENOENT after a previous round). */
+		fd = open(a, O_CREAT | O_WRONLY, 0644);
+		if (fd < 0)
+			goto stopped;
+		if (pwrite(fd, rec, REC_SIZE, (off_t)(seq % 7) * 4096) < 0 ||
+		    ftruncate(fd, (off_t)(seq % 5) * 3000) < 0) {
+			close(fd);
+			goto stopped;
+		}
+		close(fd);
+		if ((link(a, b) < 0 && errno != EEXIST) ||
+		    (rename(b, d) < 0 && errno != EISDIR && errno != ENOENT) ||
+		    (seq % 3 == 0 && unlink(a) < 0 && errno != ENOENT) ||
+		    (unlink(d) < 0 && errno != ENOENT && errno != EISDIR) ||
+		    (mkdir(d, 0755) < 0 && errno != EEXIST) ||
+		    (seq % 2 && rmdir(d) < 0 && errno != ENOENT))
+			goto stopped;
+	}
+stopped:
+	fprintf(stderr, "kill9_writer churn %s: stopped: %s\n", prefix,
+		strerror(errno));
+	return 0;
+}
+
+static int do_verify_churn(const char *dir, const char *prefix,
+			   const char *log)
+{
+	FILE *f = fopen(log, "re");
+	char name[300], logged[300], path[4200];
+	unsigned long long seq, last = 0;
+	bool any = false;
+	unsigned char got[REC_SIZE + 1], want[REC_SIZE];
+
+	if (!f) {
+		perror("kill9_writer: open log");
+		return 2;
+	}
+	while (fscanf(f, "%299s %llu", logged, &seq) == 2) {
+		last = seq;
+		any = true;
+	}
+	fclose(f);
+	if (!any) {
+		printf("kill9_writer verify-churn: nothing logged\n");
+		return 0;
+	}
+	snprintf(name, sizeof(name), "%s.target", prefix);
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	int fd = open(path, O_RDONLY);
+	if (fd < 0) {
+		printf("LOST: %s after replacement %llu was fsync'd: %s\n", name,
+		       last, strerror(errno));
+		return 1;
+	}
+	ssize_t n = pread(fd, got, sizeof(got), 0);
+	close(fd);
+	if (n != REC_SIZE) {
+		printf("TORN: %s is %zd bytes, a record is %d\n", name, n,
+		       REC_SIZE);
+		return 1;
+	}
+	struct rec_head h;
+	memcpy(&h, got, sizeof(h));
+	make_rec(want, name, h.seq);
+	if (h.magic != REC_MAGIC || memcmp(got, want, REC_SIZE)) {
+		printf("CORRUPT: %s holds no whole record\n", name);
+		return 1;
+	}
+	if (h.seq < last) {
+		printf("STALE: %s holds replacement %llu, but %llu was "
+		       "fsync'd and renamed over it\n", name,
+		       (unsigned long long)h.seq, last);
+		return 1;
+	}
+	printf("kill9_writer verify-churn %s: replacement %llu (logged %llu) "
+	       "whole\n", name, (unsigned long long)h.seq, last);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
+	if (argc == 5 && !strcmp(argv[1], "churn"))
+		return do_churn(argv[2], argv[3], argv[4]);
+	if (argc == 5 && !strcmp(argv[1], "verify-churn"))
+		return do_verify_churn(argv[2], argv[3], argv[4]);
 	if (argc >= 5 && !strcmp(argv[1], "write"))
 		return do_write(argv[2], argv[3], argv[4],
 				argc > 5 ? atol(argv[5]) : 64);
@@ -167,6 +293,8 @@ int main(int argc, char **argv)
 		return do_verify(argv[2], argv[3]);
 	fprintf(stderr, "usage: kill9_writer write DIR PREFIX LOG "
 			"[RECORDS_PER_FILE]\n"
-			"       kill9_writer verify DIR LOG\n");
+			"       kill9_writer verify DIR LOG\n"
+			"       kill9_writer churn DIR PREFIX LOG\n"
+			"       kill9_writer verify-churn DIR PREFIX LOG\n");
 	return 2;
 }

@@ -4,10 +4,12 @@
 # loses no fsync'd data.
 #
 # Each round: two writers append fsync'd records (kill9_writer) and log
-# what the filesystem acknowledged; once both have logged some records the
+# what the filesystem acknowledged, while a third churns metadata and
+# replaces a file atomically (write temp, fsync, rename over, fsync dir); once both have logged some records the
 # daemon gets SIGKILL mid-load; the dead mount is lazily unmounted; the
 # same region is mounted again; every record logged in every round so far
-# must read back intact; then a clean unmount and `pinfs fsck REGION`
+# must read back intact and every replaced file must hold a whole record
+# no older than the last logged replacement; then a clean unmount and `pinfs fsck REGION`
 # must pass before the next round mounts again.
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -46,7 +48,13 @@ for ((round = 1; round <= ROUNDS; round++)); do
 			2>>"$FH_TMPDIR/writers.err" &
 		pids+=($!)
 	done
-	wait_logged 30 "${rlogs[@]}" ||
+	# Metadata churn and atomic replacement, in a directory per round.
+	mkdir "$FH_MNT/churn$round" || fh_fail "mkdir churn$round"
+	"$WRITER" churn "$FH_MNT/churn$round" c "$FH_TMPDIR/r$round-churn.log" \
+		2>>"$FH_TMPDIR/writers.err" &
+	pids+=($!)
+	wait_logged 30 "${rlogs[@]}" &&
+		wait_logged 10 "$FH_TMPDIR/r$round-churn.log" ||
 		fh_fail "round $round: writers logged too little in 20 s"
 	# Kill at a varying point of the load.
 	sleep "0.0$((RANDOM % 10))"
@@ -63,6 +71,10 @@ for ((round = 1; round <= ROUNDS; round++)); do
 	for log in "${LOGS[@]}"; do
 		"$WRITER" verify "$FH_MNT" "$log" ||
 			fh_fail "round $round: fsync'd records lost or corrupt ($log)"
+	done
+	for ((r = 1; r <= round; r++)); do
+		"$WRITER" verify-churn "$FH_MNT/churn$r" c "$FH_TMPDIR/r$r-churn.log" ||
+			fh_fail "round $round: atomic replacement broken (churn$r)"
 	done
 	fh_unmount || fh_fail "round $round: unmount after recovery failed"
 	fh_fsck || fh_fail "round $round: fsck after kill -9 and recovery"
