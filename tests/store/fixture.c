@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 char fx_dir[64];
@@ -60,13 +61,23 @@ void fx_mkfs_open(struct fx *f, uint64_t size, uint64_t inodes)
 	ck_assert_msg(err == 0, "store_open: %d (%s)", err, why ? why : "");
 }
 
+static struct timespec fx_t0;
+
 void fx_setup64(void)
 {
+	clock_gettime(CLOCK_MONOTONIC, &fx_t0);
 	fx_mkfs_open(&F, 64ull << 20, 0);
 }
 
 void fx_teardown(void)
 {
+	struct timespec t1;
+
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	if (getenv("FX_TIMING"))
+		fprintf(stderr, "test %ld.%03ld took %.2f s\n", (long)t1.tv_sec, t1.tv_nsec / 1000000,
+			(double)(t1.tv_sec - fx_t0.tv_sec) +
+				(double)(t1.tv_nsec - fx_t0.tv_nsec) / 1e9);
 	store_close(&F.st);
 	unlink(F.region);
 }
@@ -144,11 +155,15 @@ void fx_check_pattern(struct store *st, uint64_t ino, uint64_t off,
 	uint8_t *buf = malloc(len);
 
 	ck_assert_ptr_nonnull(buf);
+	size_t i;
+
 	ck_assert_int_eq(store_read(st, ino, buf, len, off), (ssize_t)len);
-	for (size_t i = 0; i < len; i++)
-		ck_assert_msg(buf[i] == pat(off + i, seed),
-			      "byte %llu: %u != %u",
-			      (unsigned long long)(off + i), buf[i],
-			      pat(off + i, seed));
+	/* one assertion, not one per byte: each ck_assert is a message to
+	 * the parent process */
+	for (i = 0; i < len && buf[i] == pat(off + i, seed); i++)
+		;
+	ck_assert_msg(i == len, "byte %llu: %u != %u",
+		      (unsigned long long)(off + i), i < len ? buf[i] : 0,
+		      pat(off + i, seed));
 	free(buf);
 }
