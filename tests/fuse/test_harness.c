@@ -10,6 +10,7 @@
 #include "harness.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -193,6 +194,66 @@ static void check_watchdog(enum fh_backend b)
 	fh_teardown(&m);
 }
 
+/* 64-bit FNV-1a of a whole file (the region), 0 when unreadable. */
+static uint64_t file_hash(const char *path)
+{
+	static unsigned char buf[1 << 20];
+	uint64_t h = 0xcbf29ce484222325ull;
+	int fd = open(path, O_RDONLY);
+	ssize_t n;
+
+	if (fd < 0)
+		return 0;
+	while ((n = read(fd, buf, sizeof(buf))) > 0) {
+		const uint64_t *w = (const uint64_t *)buf;
+		for (ssize_t i = 0; i < n / 8; i++)
+			h = (h ^ w[i]) * 0x100000001b3ull;
+	}
+	close(fd);
+	return h;
+}
+
+/* -o ro: reads work, every change fails with EROFS, the region is not
+ * written (pinfs's promise). */
+static void check_readonly(enum fh_backend b)
+{
+	struct fh_mount m;
+	char p[256];
+
+	if (fh_setup(&m, b, NULL) != 0) {
+		CHECK(0, "fh_setup for -o ro");
+		return;
+	}
+	if (!fh_has_daemon(&m)) {
+		fh_teardown(&m);
+		return;
+	}
+	CHECK(put(m.mnt, "r", "kept") == 0, "write r");
+	CHECK(fh_unmount(&m) == 0, "unmount before -o ro");
+	uint64_t before = b == FH_BACKEND_PINFS ? file_hash(m.region) : 0;
+	snprintf(m.opts, sizeof(m.opts), "ro");
+	CHECK(fh_mount(&m) == 0, "mount -o ro");
+	CHECK(has(m.mnt, "r", "kept"), "read on a read-only mount");
+	snprintf(p, sizeof(p), "%s/r", m.mnt);
+	errno = 0;
+	CHECK(open(p, O_WRONLY) < 0 && errno == EROFS, "open for write: %s",
+	      strerror(errno));
+	snprintf(p, sizeof(p), "%s/new", m.mnt);
+	errno = 0;
+	CHECK(mkdir(p, 0755) < 0 && errno == EROFS, "mkdir: %s", strerror(errno));
+	snprintf(p, sizeof(p), "%s/r", m.mnt);
+	errno = 0;
+	CHECK(unlink(p) < 0 && errno == EROFS, "unlink: %s", strerror(errno));
+	errno = 0;
+	CHECK(chmod(p, 0600) < 0 && errno == EROFS, "chmod: %s", strerror(errno));
+	CHECK(fh_unmount(&m) == 0, "unmount -o ro");
+	if (b == FH_BACKEND_PINFS)
+		CHECK(file_hash(m.region) == before,
+		      "a read-only mount left the region's bytes unchanged");
+	CHECK(fh_fsck(&m) == 0, "fsck after -o ro");
+	fh_teardown(&m);
+}
+
 int main(void)
 {
 	enum fh_backend b = fh_backend_from_env();
@@ -204,6 +265,7 @@ int main(void)
 	check_cleanup_on(b, DIE_EXIT);
 	check_cleanup_on(b, DIE_SIGTERM);
 	check_watchdog(b);
+	check_readonly(b);
 	printf("%d passed, %d failed\n", passed, failed);
 	return failed ? 1 : 0;
 }
