@@ -38,7 +38,7 @@ else
 fi
 if setup build-asan -Db_sanitize=address,undefined -Db_lundef=false; then
 	rm -f build-asan/meson-logs/testlog*.json
-	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:handle_segv=0:handle_sigbus=0 \
 	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 		run asan build-asan --no-suite slow
 else
