@@ -7,8 +7,10 @@
  * struct here is fixed-size, made of fixed-width fields only (the same
  * size for 32- and 64-bit callers), padded explicitly to 8 bytes, and
  * carries no pointer.  Every struct begins with abi_version, which the
- * caller sets to PINFS_ABI_VERSION; the daemon answers EINVAL for an unknown version, unknown flag bits, nonzero reserved
- * fields, or out-of-range offsets.  Long lists come back in pages with a
+ * caller sets to PINFS_ABI_VERSION.  The daemon answers EINVAL for an
+ * unknown version, unknown flag bits, nonzero reserved or pad fields,
+ * a field marked "in: 0" that is not zero, or a range that overflows or
+ * ends past 2^63 (docs/abi.md lists every check of every ioctl).  Long lists come back in pages with a
  * continuation cursor ("first") and a total.
  */
 #ifndef PINFS_IOCTL_H
@@ -67,7 +69,7 @@ struct pinfs_extents {
 	uint64_t pin_id;      /* in: 0 = the file's extents; else a pin's */
 	uint64_t total;       /* out: extents overlapping the range in all */
 	uint32_t count;       /* out: extents in ext[] */
-	uint32_t pad;
+	uint32_t pad;         /* in: 0 */
 	uint64_t reserved[2]; /* in: 0 */
 	struct pinfs_extent ext[PINFS_EXTENTS_MAX];
 };
@@ -120,6 +122,7 @@ struct pinfs_lease {
 	uint32_t signo;       /* break signal (like F_SETSIG); 0 = SIGIO */
 	uint32_t flags;       /* SET in: 0; GET out: enum pinfs_lease_flags */
 	uint64_t reserved[4]; /* in: 0 */
+	/* GET: every field but abi_version is out and must come in as 0. */
 };
 #define PINFS_IOC_SETLEASE _IOW(PINFS_IOC_MAGIC, 0x02, struct pinfs_lease)
 #define PINFS_IOC_GETLEASE _IOWR(PINFS_IOC_MAGIC, 0x03, struct pinfs_lease)
@@ -181,7 +184,7 @@ struct pinfs_breaks {
 	uint64_t first;       /* in: index of the first record */
 	uint64_t total;       /* out: pending records in all */
 	uint32_t count;       /* out: records in rec[] */
-	uint32_t pad;
+	uint32_t pad;         /* in: 0 */
 	uint64_t reserved[2]; /* in: 0 */
 	struct pinfs_break_rec rec[PINFS_BREAKS_MAX];
 };
@@ -228,7 +231,7 @@ struct pinfs_pins {
 	                         order (next page: first + count) */
 	uint64_t total;       /* out: pins in all */
 	uint32_t count;       /* out: entries in pin[] */
-	uint32_t pad;
+	uint32_t pad;         /* in: 0 */
 	uint64_t reserved[2]; /* in: 0 */
 	struct pinfs_pin_entry pin[PINFS_PINS_MAX];
 };
@@ -237,24 +240,34 @@ struct pinfs_pins {
 /* ---- the sizes are the ABI ---------------------------------------------- */
 
 #define PINFS_IOC_SIZE_MAX 16383u
-_Static_assert(sizeof(struct pinfs_info) == 200, "pinfs_info");
-_Static_assert(sizeof(struct pinfs_extent) == 32, "pinfs_extent");
-_Static_assert(sizeof(struct pinfs_extents) == 72 + 32 * PINFS_EXTENTS_MAX,
+
+/* C11 spells it _Static_assert, C++11 static_assert: C++ includes this
+ * header too (tests/pin/abi_cxx.cc checks that it compiles). */
+#ifdef __cplusplus
+#define PINFS_STATIC_ASSERT(e, msg) static_assert(e, msg)
+#else
+#define PINFS_STATIC_ASSERT(e, msg) _Static_assert(e, msg)
+#endif
+PINFS_STATIC_ASSERT(sizeof(struct pinfs_info) == 200, "pinfs_info");
+PINFS_STATIC_ASSERT(sizeof(struct pinfs_extent) == 32, "pinfs_extent");
+PINFS_STATIC_ASSERT(sizeof(struct pinfs_extents) == 72 + 32 * PINFS_EXTENTS_MAX,
 	       "pinfs_extents");
-_Static_assert(sizeof(struct pinfs_lease) == 64, "pinfs_lease");
-_Static_assert(sizeof(struct pinfs_pin) == 64 + 32 * PINFS_EXTENTS_MAX,
+PINFS_STATIC_ASSERT(sizeof(struct pinfs_lease) == 64, "pinfs_lease");
+PINFS_STATIC_ASSERT(sizeof(struct pinfs_pin) == 64 + 32 * PINFS_EXTENTS_MAX,
 	       "pinfs_pin");
-_Static_assert(sizeof(struct pinfs_unpin) == 32, "pinfs_unpin");
-_Static_assert(sizeof(struct pinfs_break_rec) == 56, "pinfs_break_rec");
-_Static_assert(sizeof(struct pinfs_breaks) == 48 + 56 * PINFS_BREAKS_MAX,
+PINFS_STATIC_ASSERT(sizeof(struct pinfs_unpin) == 32, "pinfs_unpin");
+PINFS_STATIC_ASSERT(sizeof(struct pinfs_break_rec) == 56, "pinfs_break_rec");
+PINFS_STATIC_ASSERT(sizeof(struct pinfs_breaks) == 48 + 56 * PINFS_BREAKS_MAX,
 	       "pinfs_breaks");
-_Static_assert(sizeof(struct pinfs_sync) == 48, "pinfs_sync");
-_Static_assert(sizeof(struct pinfs_pin_entry) == 88, "pinfs_pin_entry");
-_Static_assert(sizeof(struct pinfs_pins) == 48 + 88 * PINFS_PINS_MAX,
+PINFS_STATIC_ASSERT(sizeof(struct pinfs_sync) == 48, "pinfs_sync");
+PINFS_STATIC_ASSERT(sizeof(struct pinfs_pin_entry) == 88, "pinfs_pin_entry");
+PINFS_STATIC_ASSERT(sizeof(struct pinfs_pins) == 48 + 88 * PINFS_PINS_MAX,
 	       "pinfs_pins");
-_Static_assert(sizeof(struct pinfs_extents) < PINFS_IOC_SIZE_MAX, "size");
-_Static_assert(sizeof(struct pinfs_pin) < PINFS_IOC_SIZE_MAX, "size");
-_Static_assert(sizeof(struct pinfs_breaks) < PINFS_IOC_SIZE_MAX, "size");
-_Static_assert(sizeof(struct pinfs_pins) < PINFS_IOC_SIZE_MAX, "size");
+PINFS_STATIC_ASSERT(sizeof(struct pinfs_extents) < PINFS_IOC_SIZE_MAX, "size");
+PINFS_STATIC_ASSERT(sizeof(struct pinfs_pin) < PINFS_IOC_SIZE_MAX, "size");
+PINFS_STATIC_ASSERT(sizeof(struct pinfs_breaks) < PINFS_IOC_SIZE_MAX, "size");
+PINFS_STATIC_ASSERT(sizeof(struct pinfs_pins) < PINFS_IOC_SIZE_MAX, "size");
+
+#undef PINFS_STATIC_ASSERT
 
 #endif /* PINFS_IOCTL_H */

@@ -29,6 +29,30 @@ _Static_assert((int)PINFS_CHANGE_TRUNCATE == (int)PINFS_REASON_TRUNCATE &&
 	       (int)PINFS_CHANGE_CLONE_DEST == (int)PINFS_REASON_CLONE_DEST &&
 	       (int)PINFS_CHANGE_MOVE == (int)PINFS_REASON_MOVE, "change numbering");
 
+/*
+ * A policy's answer as the gate applies it.  BREAK for a pin without a
+ * lease is REVOKE, as the built-in `break` does: with no lease there is
+ * no signal the holder chose, nor a promise to be told and waited for,
+ * so a plugin's BREAK means the same as the built-in's for that pin.
+ * An answer outside enum pinfs_policy_action (a plugin bug) fails safe:
+ * DENY, the change fails and nothing is revoked.
+ */
+static int pin_act_fixup(int act, const struct pinfs_policy_pin *desc)
+{
+	switch (act) {
+	case PINFS_ACT_BREAK:
+		return (desc->flags & PINFS_POLICY_PIN_LEASED) ? act
+							       : PINFS_ACT_REVOKE;
+	case PINFS_ACT_IGNORE:
+	case PINFS_ACT_DENY:
+	case PINFS_ACT_REVOKE:
+	case PINFS_ACT_QUARANTINE:
+		return act;
+	default:
+		return PINFS_ACT_DENY;
+	}
+}
+
 static int gather(void *arg, struct itree_node *n)
 {
 	struct pin_table *pt = arg;
@@ -172,6 +196,7 @@ int pin_gate(void *arg, uint64_t ino, uint64_t off, uint64_t len,
 			continue;
 		pin_policy_desc(pt, p, &desc);
 		p->act = pol->ops->on_conflict(pol->state, &chg, &desc);
+		p->act = pin_act_fixup(p->act, &desc);
 		pin_trace_emit(pt->trace, PIN_TR_CONFLICT, p->id, ino, off, len,
 			       p->holder->pid, why);
 		if (p->act == PINFS_ACT_DENY)

@@ -82,8 +82,7 @@ int pin_ioc_setlease(struct pin_table *pt, const struct pin_caller *c,
 	    !pin_reserved_zero(in->reserved, 4) || fh == 0 ||
 	    in->type > PINFS_LEASE_UNBREAKABLE || !valid_signo(in->signo) ||
 	    in->off % PIN_BLOCK || in->len % PIN_BLOCK ||
-	    in->off + in->len < in->off || in->off > INT64_MAX ||
-	    in->len > INT64_MAX)
+	    in->off + in->len < in->off || in->off + in->len > INT64_MAX)
 		return -EINVAL;
 	if (in->type == PINFS_LEASE_NONE) {
 		pthread_mutex_lock(&pt->lock);
@@ -118,7 +117,10 @@ int pin_ioc_getlease(struct pin_table *pt, const struct pin_caller *c,
 {
 	struct pin_file *f;
 
-	if (io->abi_version != PINFS_ABI_VERSION)
+	/* Everything but abi_version is out: it must come in as zeros. */
+	if (io->abi_version != PINFS_ABI_VERSION || io->type || io->off ||
+	    io->len || io->signo || io->flags ||
+	    !pin_reserved_zero(io->reserved, 4))
 		return -EINVAL;
 	memset(io, 0, sizeof(*io));
 	io->abi_version = PINFS_ABI_VERSION;
@@ -375,6 +377,8 @@ static int admit_locked(struct pin_table *pt, struct pin *p, uint64_t *gen)
 	p->state = PIN_ST_PREPARING;
 	itree_insert(&pt->pins, &p->idnode);
 	itree_insert(&p->inode->ranges, &p->r.node);
+	p->fhnode.start = p->fhnode.last = p->fh; /* p->fh != 0 */
+	itree_insert(&pt->byfh, &p->fhnode);
 	pin_list_add(&h->pins, &p->hlink);
 	h->pinned_bytes += p->len;
 	pt->pinned_bytes += p->len;
@@ -571,8 +575,8 @@ int pin_ioc_attach(struct pin_table *pt, const struct pin_caller *c,
 	else if (p->ino != ino)
 		rc = -EINVAL;
 	if (!rc) {
-		p->fh = fh;
-		p->flags &= ~PINFS_PIN_RECOVERED;
+		pin_fh_set_locked(pt, p, fh);
+		p->flags &= ~(uint32_t)(PINFS_PIN_RECOVERED | PINFS_PIN_LEASED);
 		if (pin_is_leased_locked(pt, p))
 			p->flags |= PINFS_PIN_LEASED;
 		pin_fill_reply(p, io);

@@ -25,7 +25,7 @@ int pin_ioc_breaks(struct pin_table *pt, const struct pin_caller *c,
 	uint32_t n = 0;
 	int rc;
 
-	if (io->abi_version != PINFS_ABI_VERSION || io->flags ||
+	if (io->abi_version != PINFS_ABI_VERSION || io->flags || io->pad ||
 	    !pin_reserved_zero(io->reserved, 2))
 		return -EINVAL;
 	rc = pin_holder_resolve(pt, c, &h);
@@ -72,7 +72,7 @@ int pin_ioc_sync(struct pin_table *pt, const struct pin_caller *c,
 
 	if (in->abi_version != PINFS_ABI_VERSION || in->flags ||
 	    !pin_reserved_zero(in->reserved, 2) || in->pin_id == 0 ||
-	    in->off + in->len < in->off)
+	    in->off + in->len < in->off || (in->len == 0 && in->off))
 		return -EINVAL;
 	rc = pin_holder_resolve(pt, c, &h);
 	if (rc)
@@ -148,7 +148,7 @@ int pin_ioc_pins(struct pin_table *pt, const struct pin_caller *c,
 {
 	struct pins_walk w = { .io = io, .first = io->first };
 
-	if (io->abi_version != PINFS_ABI_VERSION || io->flags ||
+	if (io->abi_version != PINFS_ABI_VERSION || io->flags || io->pad ||
 	    !pin_reserved_zero(io->reserved, 2))
 		return -EINVAL;
 	memset(io, 0, sizeof(*io));
@@ -169,9 +169,10 @@ int pin_ioc_extents(struct pin_table *pt, const struct pin_caller *c,
 	uint32_t i, n = 0;
 	int rc = 0;
 
-	if (io->abi_version != PINFS_ABI_VERSION || io->flags ||
+	if (io->abi_version != PINFS_ABI_VERSION || io->flags || io->pad ||
 	    !pin_reserved_zero(io->reserved, 2) || io->pin_id == 0 ||
-	    (io->len && io->off + io->len < io->off))
+	    io->off > INT64_MAX ||
+	    (io->len && io->len > (uint64_t)INT64_MAX - io->off))
 		return -EINVAL;
 	last = io->len ? io->off + io->len - 1 : UINT64_MAX;
 	pthread_mutex_lock(&pt->lock);
@@ -196,27 +197,46 @@ out:
 	return rc;
 }
 
+static int fh_has_break(void *arg, struct itree_node *n)
+{
+	return has_break(itree_entry(n, struct pin, fhnode));
+}
+
 uint32_t pin_file_poll(struct pin_table *pt, uint64_t fh)
 {
-	struct pin_file *f;
-	struct pin_list *l;
 	uint32_t ev = 0;
 
+	if (!fh)
+		return 0;
 	pthread_mutex_lock(&pt->lock);
-	f = pin_file_find_locked(pt, fh);
-	if (f) {
-		for (l = f->holder->pins.next; l != &f->holder->pins;
-		     l = l->next) {
-			struct pin *p = itree_entry(l, struct pin, hlink);
-
-			if (p->fh == fh && has_break(p)) {
-				ev = POLLPRI;
-				break;
-			}
-		}
-	}
+	/* The pins taken (or re-attached) through FH, leased or not. */
+	if (itree_overlaps(&pt->byfh, fh, fh, fh_has_break, NULL))
+		ev = POLLPRI;
 	pthread_mutex_unlock(&pt->lock);
 	return ev;
+}
+
+int pin_holder_of(struct pin_table *pt, uint64_t pin_id, pid_t *pid,
+		  uid_t *uid, bool *write)
+{
+	struct pin *p;
+	int rc = -ENOENT;
+
+	if (!pt || !pin_id)
+		return -ENOENT;
+	pthread_mutex_lock(&pt->lock);
+	p = pin_find_locked(pt, pin_id);
+	if (p && p->state != PIN_ST_PREPARING && p->state != PIN_ST_ENDED) {
+		if (pid)
+			*pid = p->holder->pid;
+		if (uid)
+			*uid = (uid_t)p->holder->uid;
+		if (write)
+			*write = (p->flags & PINFS_PIN_WRITE) != 0;
+		rc = 0;
+	}
+	pthread_mutex_unlock(&pt->lock);
+	return rc;
 }
 
 static int is_pin(void *arg, struct itree_node *n)

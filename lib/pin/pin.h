@@ -137,6 +137,15 @@ int pin_ioc_pins(struct pin_table *pt, const struct pin_caller *c,
 /* PINFS_IOC_EXTENTS with pin_id != 0 (the daemon serves pin_id 0). */
 int pin_ioc_extents(struct pin_table *pt, const struct pin_caller *c,
 		    struct pinfs_extents *io);
+/*
+ * Who holds pin PIN_ID, for the descriptor broker: its holder's process
+ * (thread group) id, uid, and whether it is a write pin.  O(log pins)
+ * (the pins-by-id tree).  0, or -ENOENT for an unknown id, a pin still
+ * being created or one that has ended.  Any of the out pointers may be
+ * NULL.  Thread-safe; never blocks on anything but pt->lock.
+ */
+int pin_holder_of(struct pin_table *pt, uint64_t pin_id, pid_t *pid,
+		  uid_t *uid, bool *write);
 /* Does a live pin cover part of [off, off+len) of INO?  For the
  * PINFS_EXT_PINNED flag of the file's extents (EXTENTS with pin_id 0). */
 bool pin_range_pinned(struct pin_table *pt, uint64_t ino, uint64_t off,

@@ -129,6 +129,7 @@ struct pin {
 	struct pin_range r;      /* in inode->ranges */
 	struct itree_node idnode; /* in pt->pins, point = id */
 	struct pin_list hlink;   /* in holder->pins */
+	struct itree_node fhnode; /* in pt->byfh while fh != 0 */
 	uint64_t id, ino, off, len;
 	uint32_t flags;          /* PINFS_PIN_* */
 	uint32_t state;          /* PIN_ST_PREPARING or PINFS_STATE_* */
@@ -137,7 +138,8 @@ struct pin {
 	int act;                 /* gate: the policy's answer (scratch) */
 	struct pin_holder *holder;
 	struct pin_inode *inode;
-	uint64_t fh;             /* taken through (0: none, recovered) */
+	uint64_t fh;             /* taken through (0: none, recovered);
+	                            set only with pin_fh_set_locked() */
 	struct pinfs_extent *ext;
 	uint32_t next;
 	bool on_work, killed, have_iref;
@@ -166,6 +168,8 @@ struct pin_table {
 	struct pin_engine *eng;
 
 	struct itree inodes, files, holders, pins, waiters;
+	struct itree byfh;       /* pins by the open file they came through
+	                            (leased or not): poll, release */
 	uint64_t next_id, next_wait;
 	uint64_t pinned_bytes;
 
@@ -204,6 +208,8 @@ struct pin_inode *pin_inode_get_locked(struct pin_table *pt, uint64_t ino,
 void pin_inode_put_locked(struct pin_table *pt, struct pin_inode *in);
 struct pin *pin_find_locked(struct pin_table *pt, uint64_t id);
 struct pin_file *pin_file_find_locked(struct pin_table *pt, uint64_t fh);
+/* P now belongs to open file FH (0: none), in pt->byfh. */
+void pin_fh_set_locked(struct pin_table *pt, struct pin *p, uint64_t fh);
 bool pin_is_leased_locked(struct pin_table *pt, const struct pin *p);
 bool pin_conflicts(const struct pin *p);
 void pin_queue_work_locked(struct pin_table *pt, struct pin *p,

@@ -257,7 +257,8 @@ static struct work *take_work_locked(struct pin_table *pt, size_t *count)
 
 	while ((p = pt->work)) {
 		uint32_t signo = lease_signo_locked(pt, p);
-		bool has_fh = p->fh && pin_file_find_locked(pt, p->fh);
+		/* Every pin's open file is pollable, leased or not. */
+		bool has_fh = p->fh != 0;
 
 		pt->work = p->next_work;
 		p->on_work = false;

@@ -58,6 +58,7 @@ int pin_table_new(struct store *st, const struct pin_options *o,
 	itree_init(&pt->holders);
 	itree_init(&pt->pins);
 	itree_init(&pt->waiters);
+	itree_init(&pt->byfh);
 	pt->next_id = 1;
 	pt->next_wait = 1;
 	pt->nslots = store_preg_slots(st);
@@ -385,6 +386,17 @@ struct pin_file *pin_file_find_locked(struct pin_table *pt, uint64_t fh)
 	return n ? itree_entry(n, struct pin_file, node) : NULL;
 }
 
+void pin_fh_set_locked(struct pin_table *pt, struct pin *p, uint64_t fh)
+{
+	if (p->fh)
+		itree_remove(&pt->byfh, &p->fhnode);
+	p->fh = fh;
+	if (fh) {
+		p->fhnode.start = p->fhnode.last = fh;
+		itree_insert(&pt->byfh, &p->fhnode);
+	}
+}
+
 static uint64_t range_last(uint64_t off, uint64_t len)
 {
 	return len == 0 ? UINT64_MAX : off + len - 1;
@@ -423,25 +435,20 @@ void pin_lease_drop_locked(struct pin_table *pt, struct pin_file *f)
 void pin_file_release(struct pin_table *pt, uint64_t fh)
 {
 	struct pin_file *f;
-
-	struct pin_list *l;
+	struct itree_node *n;
 
 	pthread_mutex_lock(&pt->lock);
-	f = pin_file_find_locked(pt, fh);
-	if (f) {
-		/* Its pins outlive it, leaseless: a later open that gets
-		 * the same fh value must not pass for theirs. */
-		for (l = f->holder->pins.next; l != &f->holder->pins;
-		     l = l->next) {
-			struct pin *p = itree_entry(l, struct pin, hlink);
+	/* Its pins outlive it, leaseless: a later open that gets the same
+	 * fh value must not pass for theirs (leased or not). */
+	while ((n = itree_find_point(&pt->byfh, fh))) {
+		struct pin *p = itree_entry(n, struct pin, fhnode);
 
-			if (p->fh == fh) {
-				p->fh = 0;
-				p->flags &= ~(uint32_t)PINFS_PIN_LEASED;
-			}
-		}
-		pin_lease_drop_locked(pt, f);
+		pin_fh_set_locked(pt, p, 0);
+		p->flags &= ~(uint32_t)PINFS_PIN_LEASED;
 	}
+	f = pin_file_find_locked(pt, fh);
+	if (f)
+		pin_lease_drop_locked(pt, f);
 	pthread_mutex_unlock(&pt->lock);
 }
 
@@ -475,6 +482,7 @@ void pin_end_locked(struct pin_table *pt, struct pin *p)
 	}
 	itree_remove(&p->inode->ranges, &p->r.node);
 	itree_remove(&pt->pins, &p->idnode);
+	pin_fh_set_locked(pt, p, 0);
 	pin_list_del(&p->hlink);
 	p->holder->pinned_bytes -= p->len;
 	pt->pinned_bytes -= p->len;
