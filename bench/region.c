@@ -7,9 +7,30 @@
 #include <libpmem2.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+/*
+ * libpmem2's persist function for a PAGE-granularity map flushes with
+ * msync(2) only addresses inside a map libpmem2 made itself; for any other
+ * address (a pinned range mapped by libpinfs) it silently does nothing.  So
+ * that raw and pinned targets do the same work, a PAGE map persists through
+ * this function instead, which does what libpmem2 does for its own maps:
+ * msync(MS_SYNC) of the pages holding the range (and, like libpmem2,
+ * aborts if that fails: the range is mapped, so it cannot).
+ */
+static void persist_pages(const void *addr, size_t len)
+{
+	uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+	uintptr_t start = (uintptr_t)addr & ~(page - 1);
+	uintptr_t end = ((uintptr_t)addr + len + page - 1) & ~(page - 1);
+
+	if (msync((void *)start, end - start, MS_SYNC) < 0)
+		abort();
+}
 
 struct region {
 	int fd;
@@ -81,8 +102,10 @@ int region_map(const char *path, size_t len, bool fresh, struct region **out)
 	r->addr = pmem2_map_get_address(r->map);
 	r->len = pmem2_map_get_size(r->map);
 	r->memcpy_fn = pmem2_get_memcpy_fn(r->map);
-	r->persist_fn = pmem2_get_persist_fn(r->map);
 	r->gran = pmem2_map_get_store_granularity(r->map);
+	/* CPU flushes (CACHE_LINE, BYTE) work on any address; msync does not */
+	r->persist_fn = r->gran == PMEM2_GRANULARITY_PAGE ?
+			persist_pages : pmem2_get_persist_fn(r->map);
 	*out = r;
 	return 0;
 
