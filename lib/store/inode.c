@@ -342,15 +342,20 @@ void inode_cache_fini(struct store *st)
 	st->icache = NULL;
 }
 
+/*
+ * References are counted atomically under the shared lock (lookups and
+ * readdirplus take one per entry, so they must not serialize); only the
+ * last put of an unlinked inode takes the exclusive lock, to free it.
+ */
 int store_iget(struct store *st, uint64_t ino)
 {
 	struct minode *mi;
 	int err;
 
-	st_wrlock(st);
+	st_rdlock(st);
 	err = inode_get(st, ino, &mi);
 	if (!err)
-		mi->refs++;
+		__atomic_add_fetch(&mi->refs, 1, __ATOMIC_RELAXED);
 	st_unlock(st);
 	return err;
 }
@@ -358,13 +363,27 @@ int store_iget(struct store *st, uint64_t ino)
 void store_iput(struct store *st, uint64_t ino, uint64_t n)
 {
 	struct minode *mi;
+	uint64_t old, new;
+	bool last = false;
 
-	st_wrlock(st);
+	st_rdlock(st);
 	if (!inode_get(st, ino, &mi)) {
-		mi->refs -= n < mi->refs ? n : mi->refs;
-		if (!mi->refs && !mi->nlink && !st_writable(st))
-			inode_reap(st, mi);
+		old = __atomic_load_n(&mi->refs, __ATOMIC_RELAXED);
+		do {
+			new = old - (n < old ? n : old);
+		} while (!__atomic_compare_exchange_n(&mi->refs, &old, new, false,
+						      __ATOMIC_RELAXED,
+						      __ATOMIC_RELAXED));
+		last = !new && !mi->nlink;
 	}
+	st_unlock(st);
+	if (!last)
+		return;
+	st_wrlock(st);
+	/* recheck: a get, a link or a reap may have come in between */
+	if (!inode_get(st, ino, &mi) && !mi->refs && !mi->nlink &&
+	    !st_writable(st))
+		inode_reap(st, mi);
 	st_unlock(st);
 }
 

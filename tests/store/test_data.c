@@ -518,6 +518,9 @@ static void *reader(void *arg)
 				t->errors++;  /* bytes from one writer only */
 		if (store_getattr(t->st, t->ino, &a))
 			t->errors++;
+		if (store_iget(t->st, t->ino))
+			t->errors++;
+		store_iput(t->st, t->ino, 1);
 		n = 0;
 		if (store_readdir(t->st, ROOT, 0, rd_count, &n) || n < 2)
 			t->errors++;
