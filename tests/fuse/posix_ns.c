@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static int sys_renameat2(const char *a, const char *b, unsigned flags)
@@ -121,6 +122,129 @@ START_TEST(test_readdir)
 	PU_ERR(open(pu_path(toolong), O_CREAT | O_WRONLY, 0644), ENAMETOOLONG);
 	pu_make_file("sp ace\ttab\xc3\xa9", 1, 1);
 	ck_assert_int_eq(access(pu_path("sp ace\ttab\xc3\xa9"), F_OK), 0);
+}
+END_TEST
+
+/*
+ * Entries that stay in a directory are returned exactly once by one pass
+ * of readdir, even while other entries are removed and added during the
+ * pass (POSIX leaves only the changed names unspecified).  Catches
+ * readdir offsets that shift when the directory changes.
+ */
+START_TEST(test_readdir_while_changing)
+{
+	enum { N = 1000 };
+	static unsigned char seen[N];
+	char name[64];
+	struct dirent *de;
+	int i, got = 0;
+
+	PU_OK(mkdir(pu_path("d"), 0755));
+	for (i = 0; i < N; i++) {
+		snprintf(name, sizeof(name), "d/keep-%04d", i);
+		pu_make_file(name, 0, 0);
+	}
+	for (i = 0; i < N; i++) {
+		snprintf(name, sizeof(name), "d/drop-%04d", i);
+		pu_make_file(name, 0, 0);
+	}
+	DIR *d = opendir(pu_path("d"));
+	ck_assert(d != NULL);
+	memset(seen, 0, sizeof(seen));
+	while ((de = readdir(d))) {
+		int k;
+
+		if (sscanf(de->d_name, "keep-%d", &k) == 1) {
+			ck_assert_msg(k >= 0 && k < N, "odd name %s", de->d_name);
+			ck_assert_msg(!seen[k], "readdir returned %s twice",
+				      de->d_name);
+			seen[k] = 1;
+			/* Change the directory under the open stream. */
+			if (++got % 50 == 0) {
+				for (int j = got; j < got + 40 && j < N; j++) {
+					snprintf(name, sizeof(name),
+						 "d/drop-%04d", j);
+					unlink(pu_path(name));
+				}
+				for (int j = 0; j < 20; j++) {
+					snprintf(name, sizeof(name),
+						 "d/new-%04d-%02d", got, j);
+					pu_make_file(name, 0, 0);
+				}
+			}
+		}
+	}
+	closedir(d);
+	for (i = 0; i < N; i++)
+		ck_assert_msg(seen[i], "readdir missed keep-%04d (never "
+			      "removed) while the directory changed", i);
+}
+END_TEST
+
+/* Appends of two processes through O_APPEND never overwrite each other. */
+START_TEST(test_append_concurrent)
+{
+	enum { RECS = 2000, RS = 100 };
+	const char *p = pu_path("log");
+	int fd = open(p, O_CREAT | O_WRONLY | O_TRUNC, 0644);
+
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	pid_t kids[2];
+	for (int k = 0; k < 2; k++) {
+		kids[k] = fork();
+		if (kids[k] == 0) {
+			char rec[RS];
+			int f = open(p, O_WRONLY | O_APPEND);
+
+			for (int i = 0; i < RECS && f >= 0; i++) {
+				memset(rec, 'a' + k, RS);
+				snprintf(rec, RS, "%d:%06d:", k, i);
+				if (write(f, rec, RS) != RS)
+					_exit(1);
+			}
+			_exit(f >= 0 ? 0 : 1);
+		}
+	}
+	for (int k = 0; k < 2; k++) {
+		int st;
+		waitpid(kids[k], &st, 0);
+		ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0,
+			      "appender %d failed", k);
+	}
+	ck_assert_int_eq(pu_size(p), 2 * RECS * RS);
+	unsigned char *buf = malloc(2 * RECS * RS);
+	PU_OK(fd = open(p, O_RDONLY));
+	pu_pread_all(fd, buf, 2 * RECS * RS, 0);
+	close(fd);
+	int next[2] = { 0, 0 };
+	for (int r = 0; r < 2 * RECS; r++) {
+		const char *rec = (const char *)buf + r * RS;
+		int k, i;
+
+		ck_assert_msg(sscanf(rec, "%d:%d:", &k, &i) == 2 && k >= 0 &&
+			      k < 2, "record %d at %d is torn", r, r * RS);
+		ck_assert_msg(i == next[k], "appender %d: record %d where %d "
+			      "was due (overwritten?)", k, i, next[k]);
+		ck_assert_msg(rec[RS - 1] == 'a' + k, "record %d torn", r);
+		next[k]++;
+	}
+	free(buf);
+}
+END_TEST
+
+/* Writes through a descriptor follow the inode across a rename. */
+START_TEST(test_write_after_rename)
+{
+	const char *a = pu_make_file("a", 10, 1), *b = pu_path("b");
+	int fd = open(a, O_WRONLY);
+
+	ck_assert_int_ge(fd, 0);
+	PU_OK(rename(a, b));
+	pu_pwrite_all(fd, "moved", 5, 10);
+	close(fd);
+	ck_assert_int_eq(pu_size(b), 15);
+	pu_expect_bytes(b, 10, "moved", 5);
 }
 END_TEST
 
@@ -411,8 +535,11 @@ void posix_add_ns(Suite *s)
 	tc = pu_tcase(s, "directories", PU_TIMEOUT);
 	tcase_add_test(tc, test_mkdir_rmdir);
 	tcase_add_test(tc, test_readdir);
+	tcase_add_test(tc, test_readdir_while_changing);
 	tc = pu_tcase(s, "unlink_links", PU_TIMEOUT);
 	tcase_add_test(tc, test_unlink_open);
+	tcase_add_test(tc, test_append_concurrent);
+	tcase_add_test(tc, test_write_after_rename);
 	tcase_add_test(tc, test_hard_links);
 	tcase_add_test(tc, test_symlinks);
 	tc = pu_tcase(s, "rename", PU_TIMEOUT);
