@@ -76,7 +76,8 @@ enum pinfs_policy_action {
 	                             (its blocks stay held all the same) */
 	PINFS_ACT_DENY = 1,       /* the change fails (ETXTBSY or EBUSY) */
 	PINFS_ACT_BREAK = 2,      /* notify, wait up to lease_break_time for
-	                             unpin, then SIGBUS (and SIGKILL later) */
+	                             unpin, then SIGBUS (and SIGKILL later);
+	                             for a pin without a lease: as REVOKE */
 	PINFS_ACT_REVOKE = 3,     /* SIGBUS now, the change proceeds */
 	PINFS_ACT_QUARANTINE = 4, /* the change proceeds; the holder is told;
 	                             its blocks stay held until unpin/exit */
@@ -95,7 +96,7 @@ struct pinfs_policy_ops {
 	 * taken; returns enum pinfs_policy_pin_verdict. */
 	int (*on_pin)(void *state, const struct pinfs_policy_pin *pin);
 	/* Required.  Called for each live pin overlapping a layout change;
-	 * returns enum pinfs_policy_action.  Unbreakable leases are handled
+	 * returns enum pinfs_policy_action (any other value: DENY).  Unbreakable leases are handled
 	 * before any policy (always DENY). */
 	int (*on_conflict)(void *state,
 			   const struct pinfs_policy_change_desc *change,

@@ -158,7 +158,9 @@ void pin_fill_info(struct pin_table *pt, struct pinfs_info *info);
 /* The file handle is closed: its lease ends (pins taken through it stay
  * until unpinned or their holder exits, and lose the lease). */
 void pin_file_release(struct pin_table *pt, uint64_t fh);
-/* POLLPRI when a pin taken through FH has a pending break, else 0. */
+/* POLLPRI when a pin taken (or re-attached) through FH, leased or not,
+ * has a break record (BREAKING, REVOKED, QUARANTINED), else 0.
+ * O(log pins + pins of FH). */
 uint32_t pin_file_poll(struct pin_table *pt, uint64_t fh);
 /*
  * The per-file policy xattr (trusted.pinfs.policy) of INO was set to NAME
