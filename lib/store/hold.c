@@ -98,6 +98,13 @@ int store_release_holds(struct store *st, uint64_t pin_id)
 		memset(h, 0, sizeof(*h));
 		hold_log(st, i);
 		st->holds_used--;
+		/* each cleared record stands alone: split huge releases */
+		if (jrnl_room(st->jr) < 4096) {
+			err = tx_commit(st);
+			if (err)
+				goto out;
+			tx_begin(st);
+		}
 	}
 	err = tx_commit(st);
 out:

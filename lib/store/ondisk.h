@@ -183,7 +183,9 @@ struct pfs_dhold {
 	pfs_le64 rblk;
 	pfs_le64 nblocks;  /* 0 = empty slot */
 };
-#define PFS_HOLD_SLOTS 16384u
+/* slots chosen by mkfs (superblock hold_slots): */
+#define PFS_HOLD_SLOTS 16384u       /* regions below 1 GiB */
+#define PFS_HOLD_SLOTS_LARGE 65536u /* 1 GiB and more */
 
 #define PFS_PREG_REC 128u
 struct pfs_dpreg {
@@ -191,7 +193,10 @@ struct pfs_dpreg {
 	pfs_le32 pad0;
 	uint8_t rec[PFS_PREG_REC];
 };
-#define PFS_PREG_SLOTS 4096u
+/* slots chosen by mkfs (superblock preg_slots): */
+#define PFS_PREG_SLOTS 4096u        /* regions below 64 MiB */
+#define PFS_PREG_SLOTS_MID 16384u   /* 64 MiB to 1 GiB */
+#define PFS_PREG_SLOTS_LARGE 65536u /* 1 GiB and more */
 
 /* ---- compile-time checks of the layout ------------------------------------ */
 

@@ -196,6 +196,11 @@ static uint64_t round_up(uint64_t v, uint64_t a)
 static int mkfs_layout(uint64_t size, uint64_t inodes, struct pfs_dsb *d)
 {
 	uint64_t blocks = size / BLK, jlen, off, data_off;
+	uint32_t hslots = size >= (1ull << 30) ? PFS_HOLD_SLOTS_LARGE
+					       : PFS_HOLD_SLOTS;
+	uint32_t pslots = size >= (1ull << 30) ? PFS_PREG_SLOTS_LARGE
+			  : size >= 64 * MIB   ? PFS_PREG_SLOTS_MID
+					       : PFS_PREG_SLOTS;
 
 	if (!inodes) {
 		inodes = size / (16 * 1024);
@@ -223,10 +228,10 @@ static int mkfs_layout(uint64_t size, uint64_t inodes, struct pfs_dsb *d)
 	d->itab_len = st64(round_up(inodes * PFS_INODE_SIZE, BLK));
 	off += ld64(d->itab_len);
 	d->hold_off = st64(off);
-	d->hold_len = st64(round_up(PFS_HOLD_SLOTS * sizeof(struct pfs_dhold), BLK));
+	d->hold_len = st64(round_up(hslots * sizeof(struct pfs_dhold), BLK));
 	off += ld64(d->hold_len);
 	d->preg_off = st64(off);
-	d->preg_len = st64(round_up(PFS_PREG_SLOTS * sizeof(struct pfs_dpreg), BLK));
+	d->preg_len = st64(round_up(pslots * sizeof(struct pfs_dpreg), BLK));
 	off += ld64(d->preg_len);
 	data_off = round_up(off, 2 * MIB);
 	if (data_off + 64 * BLK > size)
@@ -235,8 +240,8 @@ static int mkfs_layout(uint64_t size, uint64_t inodes, struct pfs_dsb *d)
 	d->data_blocks = st64((size - data_off) / BLK);
 	d->inode_count = st64(inodes);
 	d->root_ino = st64(STORE_ROOT_INO);
-	d->hold_slots = st32(PFS_HOLD_SLOTS);
-	d->preg_slots = st32(PFS_PREG_SLOTS);
+	d->hold_slots = st32(hslots);
+	d->preg_slots = st32(pslots);
 	d->inode_size = st32(PFS_INODE_SIZE);
 	return 0;
 }
