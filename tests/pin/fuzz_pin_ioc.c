@@ -2,13 +2,15 @@
 /*
  * fuzz_pin_ioc.c - libFuzzer target for the pin layer's ioctl handlers
  * and gate (clang builds only; suite 'slow').  Each input is a script of
- * calls: one byte picks the call, the next bytes fill its struct (ABI
+ * calls (every pin_ioc_*, release, poll, pin_holder_of and the gate):
+ * one byte picks the call, the next bytes fill its struct (ABI
  * version and small ranges forced half the time so that inputs get past
  * the first checks).  The holder is the fuzzer itself, which ignores
  * every signal a break may send; kill_grace is 0.  Any crash, sanitizer
  * report or undocumented error aborts.
  */
 #include <errno.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -69,7 +71,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!pt)
 		setup();
 	while (pos + 2 <= size) {
-		uint8_t op = data[pos++] % 9, tame = data[pos++] & 1;
+		uint8_t op = data[pos++] % 13, tame = data[pos++] & 1;
 		uint64_t fh = 1 + (op & 1);
 
 		memset(&a, 0, sizeof(a));
@@ -92,6 +94,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		case 5: rc = pin_ioc_sync(pt, &c, &a.s, &ino, &off, &len); break;
 		case 6: rc = pin_ioc_pins(pt, &c, &a.ps); break;
 		case 7: rc = pin_ioc_extents(pt, &c, &a.x); break;
+		case 8: rc = pin_ioc_attach(pt, &c, INO, fh, &a.p); break;
+		case 9: pin_file_release(pt, fh); break;
+		case 10:
+			if (pin_file_poll(pt, a.u.pin_id) & ~(uint32_t)POLLPRI)
+				abort();
+			break;
+		case 11: {
+			pid_t pid;
+			uid_t uid;
+			bool w;
+
+			rc = pin_holder_of(pt, a.u.pin_id, &pid, &uid, &w);
+			if (!rc && pid != getpid())
+				abort();
+			break;
+		}
 		default:
 			rc = pin_gate(pt, INO, a.p.off, a.p.len,
 				      (enum store_change)(1 + a.p.flags % 6));
