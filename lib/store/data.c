@@ -9,7 +9,11 @@
  * place (like ext4's data=ordered: not atomic, durable when write
  * returns).  Zeroing part of a still-mapped block (truncate, punch, zero
  * range) is journaled with the metadata change, so those calls are atomic
- * with respect to a crash.  Unwritten (preallocated) extents read as zeros
+ * with respect to a crash.  Zero range and copy_range onto a file are
+ * layout changes: their whole blocks are replaced by fresh ones in the
+ * same transaction (the old ones freed, or kept in quarantine if a pin
+ * holds them); a partial block at either end changes in place.
+ * Unwritten (preallocated) extents read as zeros
  * and count as holes for SEEK_DATA/SEEK_HOLE, as on ext4 and XFS.
  */
 #include <errno.h>
@@ -189,13 +193,18 @@ static void inode_touch_direct(struct store *st, struct minode *mi)
 }
 
 static int write_chunk(struct store *st, struct minode *mi, const uint8_t *buf,
-		       uint64_t off, uint64_t end)
+		       uint64_t off, uint64_t end, bool replace)
 {
 	bool extending = end > mi->size;
-	uint64_t pos = off;
+	uint64_t pos = off, f0 = blk_up(off), f1 = end / BLK, left;
 	int err = 0;
 
 	tx_begin(st);
+	/* a layout change (copy onto the range): the whole blocks get fresh
+	 * blocks, swapped in by this one transaction; the old ones are freed
+	 * (or stay quarantined if held) */
+	if (replace && f1 > f0)
+		err = emap_remove(st, mi, f0, f1, UINT64_MAX, &left);
 	if (off > mi->size)
 		zero_past_eof(st, mi, off);
 	while (pos < end && !err) {
@@ -256,10 +265,17 @@ static int write_chunk(struct store *st, struct minode *mi, const uint8_t *buf,
 	return tx_commit(st);
 }
 
-static ssize_t do_write(struct store *st, struct minode *mi, const void *buf,
-			size_t size, uint64_t off)
+/* Blocks that rewriting [b0, b1) entirely with fresh blocks may need. */
+static uint64_t blocks_needed_replace(const struct minode *mi, uint64_t b0,
+				      uint64_t b1)
 {
-	uint64_t end, pos;
+	return (b1 - b0) + emap_chain_need(mi, b1 - b0 + 3);
+}
+
+static ssize_t do_write(struct store *st, struct minode *mi, const void *buf,
+			size_t size, uint64_t off, bool replace)
+{
+	uint64_t end, pos, need;
 	int err;
 
 	if (!size)
@@ -267,8 +283,9 @@ static ssize_t do_write(struct store *st, struct minode *mi, const void *buf,
 	if (off >= MAX_FILE_BLOCKS * BLK || size > MAX_FILE_BLOCKS * BLK - off)
 		return -EFBIG;
 	end = off + size;
-	if (blocks_needed(mi, off / BLK, blk_up(end), NULL) >
-	    alloc_nfree(&st->al))
+	need = replace ? blocks_needed_replace(mi, off / BLK, blk_up(end))
+		       : blocks_needed(mi, off / BLK, blk_up(end), NULL);
+	if (need > alloc_nfree(&st->al))
 		return -ENOSPC;
 	for (pos = off; pos < end;) {
 		uint64_t cend = (pos / WRITE_CHUNK + 1) * WRITE_CHUNK;
@@ -276,7 +293,7 @@ static ssize_t do_write(struct store *st, struct minode *mi, const void *buf,
 		if (cend > end)
 			cend = end;
 		err = write_chunk(st, mi, (const uint8_t *)buf + (pos - off),
-				  pos, cend);
+				  pos, cend, replace);
 		if (err)
 			return pos > off ? (ssize_t)(pos - off) : err;
 		pos = cend;
@@ -295,7 +312,7 @@ ssize_t store_write(struct store *st, uint64_t ino, const void *buf,
 	if (!ret)
 		ret = get_reg(st, ino, &mi);
 	if (!ret)
-		ret = do_write(st, mi, buf, size, off);
+		ret = do_write(st, mi, buf, size, off, false);
 	st_unlock(st);
 	return ret;
 }
@@ -414,6 +431,27 @@ static int prealloc(struct store *st, struct minode *mi, uint64_t b0,
 	return err;
 }
 
+/* Unmap [f0, f1) within the open transaction, committing intermediate
+ * transactions for huge ranges; the last one stays open. */
+static int unmap_range(struct store *st, struct minode *mi, uint64_t f0,
+		       uint64_t f1)
+{
+	uint64_t left, to = f1;
+	int err;
+
+	for (;;) {
+		err = emap_remove(st, mi, f0, to, TX_BLOCK_BUDGET, &left);
+		if (err || !left)
+			return err;
+		inode_log(st, mi);
+		err = tx_commit(st);
+		if (err)
+			return err;
+		tx_begin(st);
+		to = left;
+	}
+}
+
 static int falloc_locked(struct store *st, struct minode *mi, int mode,
 			 uint64_t off, uint64_t len)
 {
@@ -448,7 +486,7 @@ static int falloc_locked(struct store *st, struct minode *mi, int mode,
 		uint64_t f0 = blk_up(off), f1 = end / BLK;
 
 		if (f1 > f0 &&
-		    blocks_needed(mi, f0, f1, NULL) > alloc_nfree(&st->al))
+		    blocks_needed_replace(mi, f0, f1) > alloc_nfree(&st->al))
 			return -ENOSPC;
 		err = st_gate(st, mi->ino, off, len, STORE_CHANGE_ZERO);
 		if (err)
@@ -462,7 +500,11 @@ static int falloc_locked(struct store *st, struct minode *mi, int mode,
 		if (end % BLK && end / BLK >= f0 && end / BLK * BLK >= off)
 			zero_partial_tx(st, mi, end / BLK * BLK, end);
 		if (f1 > f0) {
-			err = emap_set_flags(st, mi, f0, f1, PFS_EXT_UNWRITTEN, 0);
+			/* a layout change: the whole blocks are unmapped (freed,
+			 * or quarantined if held) and fresh unwritten blocks
+			 * take their place, so nothing a revoked pin still
+			 * reaches stays in the file */
+			err = unmap_range(st, mi, f0, f1);
 			if (!err)
 				err = prealloc(st, mi, f0, f1);
 			if (err) {
@@ -597,7 +639,7 @@ ssize_t store_copy_range(struct store *st, uint64_t ino_in, uint64_t off_in,
 		ret = -EFBIG;
 		goto out;
 	}
-	if (blocks_needed(out, off_out / BLK, blk_up(off_out + len), NULL) >
+	if (blocks_needed_replace(out, off_out / BLK, blk_up(off_out + len)) >
 	    alloc_nfree(&st->al)) {
 		ret = -ENOSPC;
 		goto out;
@@ -615,7 +657,8 @@ ssize_t store_copy_range(struct store *st, uint64_t ino_in, uint64_t off_in,
 		ssize_t r = do_read(st, in, buf, n, off_in + done);
 
 		if (r > 0)
-			r = do_write(st, out, buf, (size_t)r, off_out + done);
+			r = do_write(st, out, buf, (size_t)r, off_out + done,
+				     true);
 		if (r <= 0) {
 			if (!done)
 				ret = r;

@@ -320,6 +320,52 @@ START_TEST(test_xattr)
 }
 END_TEST
 
+static bool overlaps(const struct store_extent *e, int n, uint64_t off,
+		     uint64_t len)
+{
+	for (int i = 0; i < n; i++)
+		if (e[i].region_off < off + len && off < e[i].region_off + e[i].len)
+			return true;
+	return false;
+}
+
+/* zero range and copy_file_range are layout changes: the file gets fresh
+ * blocks, so a revoked pin's quarantined blocks never stay in it */
+START_TEST(test_layout_changes_replace_blocks)
+{
+	struct store_extent old, e[16];
+	uint64_t f = fx_create(F.st, ROOT, "f", S_IFREG | 0644);
+	uint64_t g = fx_create(F.st, ROOT, "g", S_IFREG | 0644);
+	int n;
+
+	fx_write_pattern(F.st, f, 0, 64 * KiB, 1);
+	fx_write_pattern(F.st, g, 0, 64 * KiB, 2);
+	ck_assert_int_eq(store_extents(F.st, f, 0, 64 * KiB, 0, &old, 1, NULL),
+			 1);
+	ck_assert_int_eq(store_hold(F.st, 9, old.region_off, old.len), 0);
+	ck_assert_int_eq(store_fallocate(F.st, f, FALLOC_FL_ZERO_RANGE |
+					 FALLOC_FL_KEEP_SIZE, 0, 64 * KiB), 0);
+	n = store_extents(F.st, f, 0, 64 * KiB, 0, e, 16, NULL);
+	ck_assert_int_ge(n, 1);
+	ck_assert(!overlaps(e, n, old.region_off, old.len));
+	ck_assert(e[0].flags & STORE_EXT_UNWRITTEN);
+	fx_write_pattern(F.st, f, 0, 64 * KiB, 3);
+	fx_check_pattern(F.st, f, 0, 64 * KiB, 3);
+	n = store_extents(F.st, f, 0, 64 * KiB, 0, e, 16, NULL);
+	ck_assert(!overlaps(e, n, old.region_off, old.len));
+	/* copy onto the range */
+	ck_assert_int_eq(store_extents(F.st, f, 0, 64 * KiB, 0, &old, 1, NULL),
+			 1);
+	ck_assert_int_eq(store_hold(F.st, 10, old.region_off, old.len), 0);
+	ck_assert_int_eq(store_copy_range(F.st, g, 0, f, 0, 64 * KiB),
+			 (ssize_t)(64 * KiB));
+	n = store_extents(F.st, f, 0, 64 * KiB, 0, e, 16, NULL);
+	ck_assert(!overlaps(e, n, old.region_off, old.len));
+	fx_check_pattern(F.st, f, 0, 64 * KiB, 2);
+	ck_assert_int_eq(fx_fsck(&F, 0), 0);
+}
+END_TEST
+
 static int count_holds(void *arg, uint64_t pin, uint64_t off, uint64_t len)
 {
 	(void)off;
@@ -573,6 +619,7 @@ static Suite *data_suite(void)
 	tcase_add_test(tc, test_gate);
 	tcase_add_test(tc, test_xattr);
 	tcase_add_test(tc, test_holds);
+	tcase_add_test(tc, test_layout_changes_replace_blocks);
 	tcase_add_test(tc, test_preg);
 	tcase_add_test(tc, test_enospc);
 	tcase_add_test(tc, test_threads);
