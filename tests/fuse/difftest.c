@@ -3,7 +3,8 @@
  * difftest.c - randomized differential tester: the same seeded sequence
  * of operations on the filesystem under test and on a tmpfs reference,
  * comparing every return value and errno, and (every --check-every ops and
- * at the end) every file's existence, type, size, link count and bytes.
+ * at the end) every file's existence, type, mode, size, link count, user.*
+ * xattrs and bytes.
  *
  *   difftest [--seed N] [--ops N] [--files K] [--max-size BYTES]
  *            [--check-every N] [--log FILE] [--no-remount] [--no-rename2]
@@ -34,6 +35,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #define RING 2000
@@ -136,6 +138,38 @@ static ssize_t slurp(const char *path, unsigned char **out)
 	return (ssize_t)done;
 }
 
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Canonical text of a file's xattrs: sorted "name:len:hash;" items. */
+static void xattr_sig(const char *path, char *out, size_t size)
+{
+	char list[4096], *names[128];
+	ssize_t n = llistxattr(path, list, sizeof(list));
+	size_t k = 0, used = 0;
+
+	out[0] = '\0';
+	if (n < 0) {
+		snprintf(out, size, "listxattr: %s", strerrorname_np(errno));
+		return;
+	}
+	for (ssize_t i = 0; i < n && k < 128; i += (ssize_t)strlen(list + i) + 1)
+		names[k++] = list + i;
+	qsort(names, k, sizeof(names[0]), cmp_str);
+	for (size_t i = 0; i < k && used < size; i++) {
+		unsigned char v[4096];
+		ssize_t vl = lgetxattr(path, names[i], v, sizeof(v));
+		uint64_t h = 0xcbf29ce484222325ull;
+
+		for (ssize_t j = 0; j < vl; j++)
+			h = (h ^ v[j]) * 0x100000001b3ull;
+		used += (size_t)snprintf(out + used, size - used, "%s:%zd:%llx;",
+					 names[i], vl, (unsigned long long)h);
+	}
+}
+
 static void compare_tree(uint64_t index, const char *dir, const char *ref)
 {
 	char a[64], pa[512], pr[512], what[256], g[256], e[256];
@@ -166,6 +200,13 @@ static void compare_tree(uint64_t index, const char *dir, const char *ref)
 				 sr.st_mode, (long long)sr.st_size,
 				 (unsigned long)sr.st_nlink);
 			mismatch(index, what, g, e);
+		}
+		char xa[1024], xr[1024];
+		xattr_sig(pa, xa, sizeof(xa));
+		xattr_sig(pr, xr, sizeof(xr));
+		if (strcmp(xa, xr)) {
+			snprintf(what, sizeof(what), "xattrs of %s", a);
+			mismatch(index, what, xa, xr);
 		}
 		unsigned char *da, *dr;
 		ssize_t na = slurp(pa, &da), nr = slurp(pr, &dr);

@@ -32,6 +32,10 @@ enum dt_kind {
 	DT_COPY,
 	DT_FALLOC,
 	DT_REMOUNT,
+	DT_XATTR_SET,
+	DT_XATTR_GET,
+	DT_XATTR_REMOVE,
+	DT_CHMOD,
 	DT_NKINDS
 };
 
@@ -42,6 +46,9 @@ struct dt_op {
 	size_t len;
 	bool keep;      /* FALLOC_FL_KEEP_SIZE for DT_ZERO / DT_FALLOC */
 	uint64_t dseed; /* data pattern of a write */
+	int xname;      /* user.x0 .. user.x3 */
+	int xflags;     /* 0, XATTR_CREATE or XATTR_REPLACE */
+	mode_t mode;    /* DT_CHMOD */
 };
 
 struct dt_result {

@@ -15,6 +15,7 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 static uint64_t mix(uint64_t x)
@@ -105,7 +106,8 @@ void dt_generate(const struct dt_config *cfg, uint64_t index,
 		[DT_RENAME] = 5, [DT_RENAME_NOREPLACE] = 2,
 		[DT_RENAME_EXCHANGE] = 2, [DT_LINK] = 4, [DT_UNLINK] = 4,
 		[DT_FSYNC] = 4, [DT_COPY] = 4, [DT_FALLOC] = 3,
-		[DT_REMOUNT] = 1,
+		[DT_REMOUNT] = 1, [DT_XATTR_SET] = 3, [DT_XATTR_GET] = 2,
+		[DT_XATTR_REMOVE] = 1, [DT_CHMOD] = 1,
 	};
 	unsigned total = 0, pick;
 	int pool = 2 * cfg->files;
@@ -139,6 +141,9 @@ void dt_generate(const struct dt_config *cfg, uint64_t index,
 		op->off2 = cfg->max_size - (off_t)op->len;
 	op->keep = below(&r, 2);
 	op->dseed = next(&r);
+	op->xname = (int)below(&r, 4);
+	op->xflags = (int)below(&r, 3); /* 0, XATTR_CREATE, XATTR_REPLACE */
+	op->mode = (mode_t)(0400 | below(&r, 01000));
 }
 
 static const char *kind_name(enum dt_kind k)
@@ -147,7 +152,7 @@ static const char *kind_name(enum dt_kind k)
 		"write", "read", "truncate", "punch", "zero_range",
 		"mmap_write", "rename", "rename_noreplace", "rename_exchange",
 		"link", "unlink", "fsync", "copy_file_range", "fallocate",
-		"remount",
+		"remount", "setxattr", "getxattr", "removexattr", "chmod",
 	};
 	return names[k];
 }
@@ -191,6 +196,19 @@ void dt_format(const struct dt_config *cfg, const struct dt_op *op,
 	case DT_UNLINK:
 	case DT_FSYNC:
 		snprintf(buf, size, "%s %s", kind_name(op->kind), a);
+		break;
+	case DT_XATTR_GET:
+		snprintf(buf, size, "getxattr %s user.x%d", a, op->xname);
+		break;
+	case DT_XATTR_SET:
+		snprintf(buf, size, "setxattr %s user.x%d len=%zu flags=%d", a,
+			 op->xname, op->len % 101, op->xflags);
+		break;
+	case DT_XATTR_REMOVE:
+		snprintf(buf, size, "removexattr %s user.x%d", a, op->xname);
+		break;
+	case DT_CHMOD:
+		snprintf(buf, size, "chmod %s %o", a, op->mode);
 		break;
 	default:
 		snprintf(buf, size, "%s", kind_name(op->kind));
@@ -387,6 +405,35 @@ void dt_apply(const struct dt_config *cfg, const struct dt_op *op,
 		}
 		break;
 	}
+	case DT_XATTR_SET: {
+		char xn[16];
+		size_t vlen = op->len % 101;
+		unsigned char v[101];
+
+		snprintf(xn, sizeof(xn), "user.x%d", op->xname);
+		dt_fill(v, vlen, op->dseed);
+		set(res, "setxattr", setxattr(pa, xn, v, vlen, op->xflags));
+		break;
+	}
+	case DT_XATTR_GET: {
+		char xn[16];
+
+		snprintf(xn, sizeof(xn), "user.x%d", op->xname);
+		res->data = malloc(128);
+		set(res, "getxattr", getxattr(pa, xn, res->data, 128));
+		res->dlen = res->ret > 0 ? (size_t)res->ret : 0;
+		break;
+	}
+	case DT_XATTR_REMOVE: {
+		char xn[16];
+
+		snprintf(xn, sizeof(xn), "user.x%d", op->xname);
+		set(res, "removexattr", removexattr(pa, xn));
+		break;
+	}
+	case DT_CHMOD:
+		set(res, "chmod", chmod(pa, op->mode));
+		break;
 	case DT_REMOUNT:
 	case DT_NKINDS:
 		set(res, "none", 0);
