@@ -80,8 +80,10 @@ struct store_mkfs_opts {
 int store_mkfs(const char *region, const struct store_mkfs_opts *opts);
 
 enum store_open_flags {
-	STORE_OPEN_READONLY = 1u << 0, /* fsck without --repair: no replay,
-	                                  nothing written */
+	STORE_OPEN_READONLY = 1u << 0, /* fsck without --repair: the region
+	                                  is mapped privately; a committed
+	                                  journal is replayed in that copy
+	                                  only; nothing reaches the file */
 	STORE_OPEN_NO_RECLAIM = 1u << 1, /* leave orphans for the caller
 	                                    (the pin layer reclaims them once
 	                                    it re-held registry pins) */
@@ -211,9 +213,10 @@ void store_iput(struct store *st, uint64_t ino, uint64_t n);
 
 ssize_t store_read(struct store *st, uint64_t ino, void *buf, size_t size,
 		   uint64_t off);
-/* Allocates as needed (2 MiB-aligned extents preferred for large files);
- * a write into a shared (refcount > 1) extent passes the gate as
- * STORE_CHANGE_COW and then copies.  -ENOSPC leaves the file unchanged. */
+/* Allocates as needed (2 MiB-aligned extents preferred for large files).
+ * -ENOSPC leaves the file unchanged.  Shared (refcount > 1) extents cannot
+ * arise yet (no clone call); copy-on-write through the gate as
+ * STORE_CHANGE_COW comes with reflink. */
 ssize_t store_write(struct store *st, uint64_t ino, const void *buf,
 		    size_t size, uint64_t off);
 int store_fsync(struct store *st, uint64_t ino, bool datasync);
@@ -226,7 +229,9 @@ int store_fallocate(struct store *st, uint64_t ino, int mode, uint64_t off,
 int store_seek(struct store *st, uint64_t ino, uint64_t off, int whence,
 	       uint64_t *out);
 /* A plain copy for now (no sharing); returns bytes copied.  The
- * destination range passes the gate as STORE_CHANGE_CLONE_DEST. */
+ * destination range passes the gate as STORE_CHANGE_CLONE_DEST and its
+ * whole blocks are replaced by fresh ones (so are those of a zero range);
+ * partial blocks at the ends are written in place. */
 ssize_t store_copy_range(struct store *st, uint64_t ino_in, uint64_t off_in,
 			 uint64_t ino_out, uint64_t off_out, size_t len);
 
@@ -258,7 +263,9 @@ enum store_xattr_flags {
 };
 int store_setxattr(struct store *st, uint64_t ino, const char *name,
 		   const void *value, size_t size, uint32_t flags);
-/* SIZE 0 asks for the length.  -ENODATA, -ERANGE as getxattr(2). */
+/* SIZE 0 asks for the length.  -ENODATA, -ERANGE as getxattr(2).
+ * setxattr: -E2BIG for a value over STORE_XATTR_SIZE_MAX, -ENOSPC when the
+ * inode's xattr block (4064 bytes for all entries) is full. */
 ssize_t store_getxattr(struct store *st, uint64_t ino, const char *name,
 		       void *value, size_t size);
 ssize_t store_listxattr(struct store *st, uint64_t ino, char *list,
