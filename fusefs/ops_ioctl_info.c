@@ -26,6 +26,8 @@ int ioc_info(struct ioctl_call *c)
 	ret = ioctl_check_header(in->abi_version, in->flags, in->reserved, 4);
 	if (ret)
 		return ret;
+	if (in->pad[0] | in->pad[1] | in->pad[2] | in->pad[3])
+		return -EINVAL;
 	store_get_info(c->fs->st, &si);
 	memset(out, 0, sizeof(*out));
 	out->abi_version = PINFS_ABI_VERSION;

@@ -30,39 +30,9 @@ static int broker_lookup(void *arg, uint64_t pin_id, pid_t *pid, uid_t *uid,
 			 bool *write)
 {
 	struct fs *fs = arg;
-	struct pin_caller pc = { .tid = getpid() };
-	struct pinfs_pins *io;
-	uint64_t first = 0;
-	uint32_t i;
-	int ret = -ENOENT;
 
-	if (!fs->pt || !pin_id)
-		return -ENOENT;
-	io = malloc(sizeof(*io));
-	if (!io)
-		return -ENOMEM;
-	for (;;) {
-		memset(io, 0, sizeof(*io));
-		io->abi_version = PINFS_ABI_VERSION;
-		io->first = first;
-		if (pin_ioc_pins(fs->pt, &pc, io) || io->count == 0)
-			break;
-		for (i = 0; i < io->count; i++) {
-			if (io->pin[i].pin_id != pin_id)
-				continue;
-			*pid = (pid_t)io->pin[i].pid;
-			*uid = io->pin[i].uid;
-			*write = (io->pin[i].flags & PINFS_PIN_WRITE) != 0;
-			ret = 0;
-			goto out;
-		}
-		first += io->count;
-		if (first >= io->total)
-			break;
-	}
-out:
-	free(io);
-	return ret;
+	return fs->pt ? pin_holder_of(fs->pt, pin_id, pid, uid, write)
+		      : -ENOENT;
 }
 
 /* A write pin ended: what its holder stored must show through the mount. */

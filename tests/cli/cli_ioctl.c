@@ -83,6 +83,9 @@ static void info_bad(int fd)
 	in.flags = 0;
 	in.reserved[3] = 1;
 	expect(fd, PINFS_IOC_INFO, &in, EINVAL, "info reserved");
+	in.reserved[3] = 0;
+	in.pad[2] = 1;
+	expect(fd, PINFS_IOC_INFO, &in, EINVAL, "info pad");
 }
 
 static void extents_init(struct pinfs_extents *x)
