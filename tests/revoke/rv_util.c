@@ -56,6 +56,30 @@ int rv_main_check(void)
 	return fh_can_run(b);
 }
 
+int rv_run_suite(const char *name, const struct rv_case *cases, size_t n)
+{
+	int r = rv_main_check();
+	Suite *s;
+	SRunner *sr;
+	int failed;
+
+	if (r)
+		return r;
+	s = suite_create(name);
+	for (size_t i = 0; i < n; i++) {
+		TCase *tc = tcase_create(cases[i].name);
+
+		tcase_set_timeout(tc, cases[i].timeout);
+		tcase_add_test(tc, cases[i].t);
+		suite_add_tcase(s, tc);
+	}
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? 1 : 0;
+}
+
 static void track(pid_t pid)
 {
 	if (kids_owner != getpid()) {

@@ -21,6 +21,8 @@
 
 #include "../fuse/harness.h"
 
+#include <check.h>
+
 #include "pinfs/ioctl.h"
 
 #include <stdbool.h>
@@ -35,6 +37,18 @@ extern struct fh_mount rv_mnt;
 
 /* main(): 77 unless the pinfs backend can run here. */
 int rv_main_check(void);
+
+/* One test case of a suite: a TCase of its own, with its timeout (s). */
+struct rv_case {
+	const char *name;
+	const TTest *t;
+	int timeout;
+};
+/*
+ * The whole main() of a revoke suite: 77 (skip) unless pinfs can run here,
+ * else run every case (fork mode) and return 0 when all passed, 1 if not.
+ */
+int rv_run_suite(const char *name, const struct rv_case *cases, size_t n);
 
 /* Mount a fresh region of @size (e.g. "64M") with -o @opts. */
 void rv_mount(const char *opts, const char *size);

@@ -377,45 +377,20 @@ START_TEST(holder_child_cannot_reach_pin)
 }
 END_TEST
 
-static Suite *adversary_suite(void)
-{
-	Suite *s = suite_create("revoke-adversary");
-	struct {
-		const char *name;
-		const TTest *t;
-	} cases[] = {
-		{ "adversary", adversarial_holders_corrupt_nothing },
-		{ "quarantine_punch", quarantine_punch_clean },
-		{ "quarantine_zero", quarantine_zero_clean },
-		{ "quarantine_truncate", quarantine_truncate_clean },
-		{ "revoked_punch", revoked_punch_clean },
-		{ "revoked_zero", revoked_zero_clean },
-		{ "quarantine_copy", quarantine_copy_clean },
-		{ "revoked_copy", revoked_copy_clean },
-		{ "holder_fork", holder_child_cannot_reach_pin },
-	};
-
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		TCase *tc = tcase_create(cases[i].name);
-
-		tcase_set_timeout(tc, 60);
-		tcase_add_test(tc, cases[i].t);
-		suite_add_tcase(s, tc);
-	}
-	return s;
-}
-
 int main(void)
 {
-	int r = rv_main_check();
-	SRunner *sr;
-	int failed;
+	const struct rv_case cases[] = {
+		{ "adversary", adversarial_holders_corrupt_nothing, 60 },
+		{ "quarantine_punch", quarantine_punch_clean, 60 },
+		{ "quarantine_zero", quarantine_zero_clean, 60 },
+		{ "quarantine_truncate", quarantine_truncate_clean, 60 },
+		{ "revoked_punch", revoked_punch_clean, 60 },
+		{ "revoked_zero", revoked_zero_clean, 60 },
+		{ "quarantine_copy", quarantine_copy_clean, 60 },
+		{ "revoked_copy", revoked_copy_clean, 60 },
+		{ "holder_fork", holder_child_cannot_reach_pin, 60 },
+	};
 
-	if (r)
-		return r;
-	sr = srunner_create(adversary_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return rv_run_suite("revoke-adversary", cases,
+			    sizeof(cases) / sizeof(cases[0]));
 }

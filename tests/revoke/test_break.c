@@ -568,46 +568,21 @@ START_TEST(interrupted_then_ack_changes_nothing)
 }
 END_TEST
 
-static Suite *break_suite(void)
-{
-	Suite *s = suite_create("revoke-break");
-	struct {
-		const char *name;
-		const TTest *t;
-	} cases[] = {
-		{ "lease_unpins", lease_holder_unpins_truncate_proceeds },
-		{ "signal_payload", break_signal_carries_pin_id },
-		{ "open_o_trunc", open_o_trunc_breaks },
-		{ "no_new_pins", no_new_pins_while_breaking },
-		{ "ignored_sigbus_sigkill", ignored_break_sigbus_then_sigkill },
-		{ "ignored_no_kill", ignored_break_no_kill_with_zero_grace },
-		{ "two_holders", two_holders_one_range },
-		{ "holder_exits", holder_exits_mid_break },
-		{ "interrupted", interrupted_truncate_is_eintr },
-		{ "interrupted_then_ack", interrupted_then_ack_changes_nothing },
-	};
-
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		TCase *tc = tcase_create(cases[i].name);
-
-		tcase_set_timeout(tc, 30);
-		tcase_add_test(tc, cases[i].t);
-		suite_add_tcase(s, tc);
-	}
-	return s;
-}
-
 int main(void)
 {
-	int r = rv_main_check();
-	SRunner *sr;
-	int failed;
+	const struct rv_case cases[] = {
+		{ "lease_unpins", lease_holder_unpins_truncate_proceeds, 30 },
+		{ "signal_payload", break_signal_carries_pin_id, 30 },
+		{ "open_o_trunc", open_o_trunc_breaks, 30 },
+		{ "no_new_pins", no_new_pins_while_breaking, 30 },
+		{ "ignored_sigbus_sigkill", ignored_break_sigbus_then_sigkill, 30 },
+		{ "ignored_no_kill", ignored_break_no_kill_with_zero_grace, 30 },
+		{ "two_holders", two_holders_one_range, 30 },
+		{ "holder_exits", holder_exits_mid_break, 30 },
+		{ "interrupted", interrupted_truncate_is_eintr, 30 },
+		{ "interrupted_then_ack", interrupted_then_ack_changes_nothing, 30 },
+	};
 
-	if (r)
-		return r;
-	sr = srunner_create(break_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return rv_run_suite("revoke-break", cases,
+			    sizeof(cases) / sizeof(cases[0]));
 }

@@ -482,42 +482,17 @@ START_TEST(quarantined_blocks_survive_crash)
 }
 END_TEST
 
-static Suite *crash_suite(void)
-{
-	Suite *s = suite_create("revoke-crash");
-	struct {
-		const char *name;
-		const TTest *t;
-	} cases[] = {
-		{ "recovered_quarantine", recovered_pins_stay_quarantined },
-		{ "reattach", reattach_after_restart },
-		{ "orphan", orphan_survives_crash },
-		{ "holders_gone", holders_gone_during_restart },
-		{ "crash_while_waiting", crash_while_truncate_waits },
-		{ "quarantined_crash", quarantined_blocks_survive_crash },
-	};
-
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		TCase *tc = tcase_create(cases[i].name);
-
-		tcase_set_timeout(tc, 60);
-		tcase_add_test(tc, cases[i].t);
-		suite_add_tcase(s, tc);
-	}
-	return s;
-}
-
 int main(void)
 {
-	int r = rv_main_check();
-	SRunner *sr;
-	int failed;
+	const struct rv_case cases[] = {
+		{ "recovered_quarantine", recovered_pins_stay_quarantined, 60 },
+		{ "reattach", reattach_after_restart, 60 },
+		{ "orphan", orphan_survives_crash, 60 },
+		{ "holders_gone", holders_gone_during_restart, 60 },
+		{ "crash_while_waiting", crash_while_truncate_waits, 60 },
+		{ "quarantined_crash", quarantined_blocks_survive_crash, 60 },
+	};
 
-	if (r)
-		return r;
-	sr = srunner_create(crash_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return rv_run_suite("revoke-crash", cases,
+			    sizeof(cases) / sizeof(cases[0]));
 }

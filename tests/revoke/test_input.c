@@ -603,14 +603,9 @@ START_TEST(ten_thousand_pins_then_a_free_range)
 }
 END_TEST
 
-static Suite *input_suite(void)
+int main(void)
 {
-	Suite *s = suite_create("revoke-input");
-	struct {
-		const char *name;
-		const TTest *t;
-		int timeout;
-	} cases[] = {
+	const struct rv_case cases[] = {
 		{ "malformed", malformed_ioctls, 60 },
 		{ "others_pins_liars", other_holders_pins_and_lying_peers, 60 },
 		{ "write_permission", write_pin_needs_write_permission, 30 },
@@ -618,27 +613,6 @@ static Suite *input_suite(void)
 		{ "scale", ten_thousand_pins_then_a_free_range, 90 },
 	};
 
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		TCase *tc = tcase_create(cases[i].name);
-
-		tcase_set_timeout(tc, cases[i].timeout);
-		tcase_add_test(tc, cases[i].t);
-		suite_add_tcase(s, tc);
-	}
-	return s;
-}
-
-int main(void)
-{
-	int r = rv_main_check();
-	SRunner *sr;
-	int failed;
-
-	if (r)
-		return r;
-	sr = srunner_create(input_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return rv_run_suite("revoke-input", cases,
+			    sizeof(cases) / sizeof(cases[0]));
 }

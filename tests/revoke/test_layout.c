@@ -401,43 +401,18 @@ START_TEST(coherence_of_pinned_writes)
 }
 END_TEST
 
-static Suite *layout_suite(void)
-{
-	Suite *s = suite_create("revoke-layout");
-	struct {
-		const char *name;
-		const TTest *t;
-	} cases[] = {
-		{ "punch", punch_over_part_of_pin },
-		{ "zero_range", zero_range_over_part_of_pin },
-		{ "copy_dest", copy_onto_pinned_destination },
-		{ "unlink", unlink_pinned_file },
-		{ "rename_over", rename_over_pinned_file },
-		{ "quarantine_accounting", quarantine_partial_accounting },
-		{ "coherence", coherence_of_pinned_writes },
-	};
-
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		TCase *tc = tcase_create(cases[i].name);
-
-		tcase_set_timeout(tc, 30);
-		tcase_add_test(tc, cases[i].t);
-		suite_add_tcase(s, tc);
-	}
-	return s;
-}
-
 int main(void)
 {
-	int r = rv_main_check();
-	SRunner *sr;
-	int failed;
+	const struct rv_case cases[] = {
+		{ "punch", punch_over_part_of_pin, 30 },
+		{ "zero_range", zero_range_over_part_of_pin, 30 },
+		{ "copy_dest", copy_onto_pinned_destination, 30 },
+		{ "unlink", unlink_pinned_file, 30 },
+		{ "rename_over", rename_over_pinned_file, 30 },
+		{ "quarantine_accounting", quarantine_partial_accounting, 30 },
+		{ "coherence", coherence_of_pinned_writes, 30 },
+	};
 
-	if (r)
-		return r;
-	sr = srunner_create(layout_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return rv_run_suite("revoke-layout", cases,
+			    sizeof(cases) / sizeof(cases[0]));
 }

@@ -552,47 +552,22 @@ START_TEST(remap_removal_breaks)
 }
 END_TEST
 
-static Suite *policy_suite(void)
-{
-	Suite *s = suite_create("revoke-policy");
-	struct {
-		const char *name;
-		const TTest *t;
-	} cases[] = {
-		{ "break_no_lease", break_pin_without_lease_sigbus_at_once },
-		{ "deny", deny_is_etxtbsy_and_silent },
-		{ "deny_ebusy", deny_ebusy_by_option },
-		{ "require_lease", require_lease_refuses_unleased_pin },
-		{ "implicit_lease", implicit_lease_gets_lease_and_break },
-		{ "quarantine", quarantine_proceeds_blocks_held },
-		{ "xattr", per_file_policy_xattr },
-		{ "unbreakable", unbreakable_lease_is_etxtbsy },
-		{ "refusal_no_break", refusal_sends_no_break },
-		{ "quarantine_leased", quarantine_leased_holder_told },
-		{ "remap_removal", remap_removal_breaks },
-	};
-
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		TCase *tc = tcase_create(cases[i].name);
-
-		tcase_set_timeout(tc, 30);
-		tcase_add_test(tc, cases[i].t);
-		suite_add_tcase(s, tc);
-	}
-	return s;
-}
-
 int main(void)
 {
-	int r = rv_main_check();
-	SRunner *sr;
-	int failed;
+	const struct rv_case cases[] = {
+		{ "break_no_lease", break_pin_without_lease_sigbus_at_once, 30 },
+		{ "deny", deny_is_etxtbsy_and_silent, 30 },
+		{ "deny_ebusy", deny_ebusy_by_option, 30 },
+		{ "require_lease", require_lease_refuses_unleased_pin, 30 },
+		{ "implicit_lease", implicit_lease_gets_lease_and_break, 30 },
+		{ "quarantine", quarantine_proceeds_blocks_held, 30 },
+		{ "xattr", per_file_policy_xattr, 30 },
+		{ "unbreakable", unbreakable_lease_is_etxtbsy, 30 },
+		{ "refusal_no_break", refusal_sends_no_break, 30 },
+		{ "quarantine_leased", quarantine_leased_holder_told, 30 },
+		{ "remap_removal", remap_removal_breaks, 30 },
+	};
 
-	if (r)
-		return r;
-	sr = srunner_create(policy_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return rv_run_suite("revoke-policy", cases,
+			    sizeof(cases) / sizeof(cases[0]));
 }
