@@ -9,7 +9,9 @@
  * a crash can never leave a block both still mapped on media and already
  * rewritten by its next owner), and free counts per 2 MiB group, which
  * make the search skip full groups and find whole free groups for
- * 2 MiB-aligned allocations.
+ * 2 MiB-aligned allocations.  The free and held block counts are kept
+ * as running counters (updated here, under the store's write lock), so
+ * statfs and the info call are O(1).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -71,6 +73,11 @@ uint32_t alloc_rc(const struct alloc *al, uint64_t rblk)
 uint64_t alloc_nfree(const struct alloc *al)
 {
 	return al->nfree;
+}
+
+uint64_t alloc_nheld(const struct alloc *al)
+{
+	return al->nheld;
 }
 
 static void rc_log(struct store *st, uint64_t i, uint64_t n)
@@ -230,6 +237,7 @@ void alloc_hold_inc(struct alloc *al, uint64_t rblk, uint64_t n)
 			al->nfree--;
 			al->gfree[i / GROUP_BLOCKS]--;
 		}
+		al->nheld += !al->held[i];
 		al->held[i]++;
 	}
 }
@@ -240,6 +248,7 @@ void alloc_hold_dec(struct alloc *al, uint64_t rblk, uint64_t n)
 		if (!al->held[i])
 			continue;
 		al->held[i]--;
+		al->nheld -= !al->held[i];
 		if (blk_free(al, i)) {
 			al->nfree++;
 			al->gfree[i / GROUP_BLOCKS]++;

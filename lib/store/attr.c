@@ -54,6 +54,8 @@ int store_setattr(struct store *st, uint64_t ino, const struct store_attr *in,
 		else if (in->size > MAX_FILE_BLOCKS * BLK)
 			err = -EFBIG;
 		else if (in->size < mi->size)
+			err = data_truncate_need(st, mi, in->size);
+		if (!err && in->size < mi->size && S_ISREG(mi->mode))
 			err = st_gate(st, ino, in->size, mi->size - in->size,
 				      STORE_CHANGE_TRUNCATE);
 		if (err)
@@ -76,7 +78,13 @@ int store_setattr(struct store *st, uint64_t ino, const struct store_attr *in,
 			mi->gid = in->gid;
 	}
 	if ((valid & STORE_SET_SIZE) && in->size != mi->size) {
-		data_truncate(st, mi, in->size);
+		err = data_truncate(st, mi, in->size);
+		if (err) {
+			/* checked by data_truncate_need: a bug */
+			st->broken = true;
+			tx_abort(st);
+			goto out;
+		}
 		mi->mtime = now;
 	}
 	if (valid & STORE_SET_ATIME_NOW)

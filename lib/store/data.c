@@ -12,7 +12,12 @@
  * with respect to a crash.  Zero range and copy_range onto a file are
  * layout changes: their whole blocks are replaced by fresh ones in the
  * same transaction (the old ones freed, or kept in quarantine if a pin
- * holds them); a partial block at either end changes in place.
+ * holds them).  A partial block at either end of a gated change
+ * (truncate's tail, punch, zero range, copy_range) changes in place unless
+ * a pin holds it: then the block is first copied to a fresh block (written
+ * and persisted before the transaction that maps it commits) and the
+ * change applies to the copy, so a revoked holder's later stores never
+ * reach the file (invariant 1).
  * Unwritten (preallocated) extents read as zeros
  * and count as holes for SEEK_DATA/SEEK_HOLE, as on ext4 and XFS.
  */
@@ -82,6 +87,91 @@ static uint64_t blocks_needed(const struct minode *mi, uint64_t b0,
 static uint8_t *rptr(struct store *st, uint64_t rblk, uint64_t off_in)
 {
 	return st->base + rblk * BLK + off_in;
+}
+
+/* ---- held edge blocks ---- */
+
+/* Region block mapped (written or not) at file block FB, or 0. */
+static uint64_t mapped_block(const struct minode *mi, uint64_t fb)
+{
+	uint32_t i = emap_find(mi, fb);
+
+	if (i < mi->next && mi->ext[i].fblk <= fb)
+		return mi->ext[i].rblk + fb - mi->ext[i].fblk;
+	return 0;
+}
+
+static bool held_at(const struct store *st, const struct minode *mi,
+		    uint64_t fb)
+{
+	uint64_t rb = mapped_block(mi, fb);
+
+	return rb && st->al.held[rb - st->al.blk0];
+}
+
+/* The partial blocks at the ends of [off, end) (end == off: the block
+ * containing OFF alone, as truncate's tail), each at most once. */
+static uint32_t edge_blocks(uint64_t off, uint64_t end, uint64_t fbs[2])
+{
+	uint32_t n = 0;
+
+	if (off % BLK)
+		fbs[n++] = off / BLK;
+	if (end % BLK && end > off && (!n || end / BLK != fbs[0]))
+		fbs[n++] = end / BLK;
+	return n;
+}
+
+/* Blocks that unsharing the held edge blocks of [off, end) may take. */
+static uint64_t edge_need(const struct store *st, const struct minode *mi,
+			  uint64_t off, uint64_t end)
+{
+	uint64_t fbs[2], n = 0;
+	uint32_t k = edge_blocks(off, end, fbs);
+
+	for (uint32_t j = 0; j < k; j++)
+		n += held_at(st, mi, fbs[j]);
+	return n ? n + emap_chain_need(mi, 2 * n + 2) : 0;
+}
+
+/* Give file block FB a fresh copy of its block if a pin holds that block
+ * (its holder may go on writing it): the copy is persisted before the
+ * open transaction, which maps it in place of the old block (left to the
+ * hold), commits.  Callers checked edge_need() against the free count. */
+static int unshare_held(struct store *st, struct minode *mi, uint64_t fb)
+{
+	uint32_t i = emap_find(mi, fb);
+	uint64_t ob, nb, got, left;
+	uint32_t flags;
+	int err;
+
+	if (!held_at(st, mi, fb))
+		return 0;
+	flags = mi->ext[i].flags;
+	ob = mi->ext[i].rblk + fb - mi->ext[i].fblk;
+	err = alloc_take(st, 0, 1, false, &nb, &got);
+	if (err)
+		return err;
+	if (!(flags & PFS_EXT_UNWRITTEN))
+		region_memcpy_persist(st->rg, st->base + nb * BLK,
+				      st->base + ob * BLK, BLK, 0);
+	err = emap_remove(st, mi, fb, fb + 1, 1, &left);
+	if (!err)
+		err = emap_insert(st, mi, fb, nb, 1, flags);
+	return err;
+}
+
+/* Unshare the held edge blocks of [off, end) (see edge_blocks). */
+static int unshare_edges(struct store *st, struct minode *mi, uint64_t off,
+			 uint64_t end)
+{
+	uint64_t fbs[2];
+	uint32_t k = edge_blocks(off, end, fbs);
+	int err = 0;
+
+	for (uint32_t j = 0; j < k && !err; j++)
+		err = unshare_held(st, mi, fbs[j]);
+	return err;
 }
 
 /* ---- read ---- */
@@ -202,8 +292,11 @@ static int write_chunk(struct store *st, struct minode *mi, const uint8_t *buf,
 	tx_begin(st);
 	/* a layout change (copy onto the range): the whole blocks get fresh
 	 * blocks, swapped in by this one transaction; the old ones are freed
-	 * (or stay quarantined if held) */
-	if (replace && f1 > f0)
+	 * (or stay quarantined if held); held partial blocks at the ends are
+	 * copied to fresh ones first */
+	if (replace)
+		err = unshare_edges(st, mi, off, end);
+	if (replace && f1 > f0 && !err)
 		err = emap_remove(st, mi, f0, f1, UINT64_MAX, &left);
 	if (off > mi->size)
 		zero_past_eof(st, mi, off);
@@ -283,7 +376,8 @@ static ssize_t do_write(struct store *st, struct minode *mi, const void *buf,
 	if (off >= MAX_FILE_BLOCKS * BLK || size > MAX_FILE_BLOCKS * BLK - off)
 		return -EFBIG;
 	end = off + size;
-	need = replace ? blocks_needed_replace(mi, off / BLK, blk_up(end))
+	need = replace ? blocks_needed_replace(mi, off / BLK, blk_up(end)) +
+				 edge_need(st, mi, off, end)
 		       : blocks_needed(mi, off / BLK, blk_up(end), NULL);
 	if (need > alloc_nfree(&st->al))
 		return -ENOSPC;
@@ -366,8 +460,18 @@ static void zero_partial_tx(struct store *st, struct minode *mi, uint64_t off,
 		       (uint32_t)(end - off));
 }
 
+int data_truncate_need(struct store *st, struct minode *mi, uint64_t size)
+{
+	if (size >= mi->size || !(size % BLK))
+		return 0;
+	return edge_need(st, mi, size, size) > alloc_nfree(&st->al) ? -ENOSPC
+								  : 0;
+}
+
 int data_truncate(struct store *st, struct minode *mi, uint64_t size)
 {
+	int err;
+
 	if (size > MAX_FILE_BLOCKS * BLK)
 		return -EFBIG;
 	if (size > mi->size) {
@@ -375,8 +479,12 @@ int data_truncate(struct store *st, struct minode *mi, uint64_t size)
 		mi->size = size;
 		return 0;
 	}
-	if (size % BLK)
+	if (size % BLK) {
+		err = unshare_edges(st, mi, size, size);
+		if (err)
+			return err;
 		zero_partial_tx(st, mi, size, blk_up(size) * BLK);
+	}
 	mi->size = size;
 	return 0;
 }
@@ -466,13 +574,20 @@ static int falloc_locked(struct store *st, struct minode *mi, int mode,
 
 		if (!keep)
 			return -EOPNOTSUPP;
-		if (emap_chain_need(mi, 1) > alloc_nfree(&st->al))
+		if (emap_chain_need(mi, 1) + edge_need(st, mi, off, end) >
+		    alloc_nfree(&st->al))
 			return -ENOSPC;
 		err = st_gate(st, mi->ino, off, len, STORE_CHANGE_PUNCH);
 		if (err)
 			return err;
 		st_now(&now);
 		tx_begin(st);
+		err = unshare_edges(st, mi, off, end);
+		if (err) {
+			st->broken = true;
+			tx_abort(st);
+			return err;
+		}
 		if (off % BLK)
 			zero_partial_tx(st, mi, off,
 					f0 * BLK < end ? f0 * BLK : end);
@@ -485,13 +600,19 @@ static int falloc_locked(struct store *st, struct minode *mi, int mode,
 	if (op == FALLOC_FL_ZERO_RANGE) {
 		uint64_t f0 = blk_up(off), f1 = end / BLK;
 
-		if (f1 > f0 &&
-		    blocks_needed_replace(mi, f0, f1) > alloc_nfree(&st->al))
+		if ((f1 > f0 ? blocks_needed_replace(mi, f0, f1) : 0) +
+		    edge_need(st, mi, off, end) > alloc_nfree(&st->al))
 			return -ENOSPC;
 		err = st_gate(st, mi->ino, off, len, STORE_CHANGE_ZERO);
 		if (err)
 			return err;
 		tx_begin(st);
+		err = unshare_edges(st, mi, off, end);
+		if (err) {
+			st->broken = true;
+			tx_abort(st);
+			return err;
+		}
 		if (!keep && end > mi->size)
 			zero_past_eof(st, mi, end);
 		if (off % BLK)
@@ -639,8 +760,8 @@ ssize_t store_copy_range(struct store *st, uint64_t ino_in, uint64_t off_in,
 		ret = -EFBIG;
 		goto out;
 	}
-	if (blocks_needed_replace(out, off_out / BLK, blk_up(off_out + len)) >
-	    alloc_nfree(&st->al)) {
+	if (blocks_needed_replace(out, off_out / BLK, blk_up(off_out + len)) +
+	    edge_need(st, out, off_out, off_out + len) > alloc_nfree(&st->al)) {
 		ret = -ENOSPC;
 		goto out;
 	}

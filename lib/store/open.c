@@ -123,17 +123,13 @@ void store_close(struct store **stp)
 
 void store_get_info(struct store *st, struct store_info *info)
 {
-	uint64_t held = 0;
-
 	st_rdlock(st);
-	for (uint64_t i = 0; i < st->al.n; i++)
-		held += st->al.held[i] != 0;
 	memset(info, 0, sizeof(*info));
 	info->region_size = st->sb.region_size;
 	info->block_size = BLK;
 	info->total_blocks = st->sb.data_blocks;
 	info->free_blocks = alloc_nfree(&st->al);
-	info->held_blocks = held;
+	info->held_blocks = alloc_nheld(&st->al);
 	info->total_inodes = st->sb.inode_count - 1;
 	info->free_inodes = st->ifree;
 	info->data_start = st->sb.data_off;

@@ -103,7 +103,8 @@ struct alloc {
 	uint16_t *held;     /* holds per block */
 	uint8_t *pend;      /* freed in the open transaction */
 	uint32_t *gfree;    /* free blocks per 2 MiB group */
-	uint64_t ngroups, nfree, nheld_free, cursor;
+	uint64_t ngroups, nfree, cursor;
+	uint64_t nheld;     /* blocks with a hold count > 0 */
 	uint64_t *plist;
 	size_t npend, pcap;
 };
@@ -166,6 +167,8 @@ void alloc_tx_done(struct alloc *al);
 void alloc_hold_inc(struct alloc *al, uint64_t rblk, uint64_t n);
 void alloc_hold_dec(struct alloc *al, uint64_t rblk, uint64_t n);
 uint64_t alloc_nfree(const struct alloc *al);
+/* Blocks held by at least one pin (a running count: O(1)). */
+uint64_t alloc_nheld(const struct alloc *al);
 
 /* inodes (inode.c) */
 int inode_get(struct store *st, uint64_t ino, struct minode **out);
@@ -221,6 +224,10 @@ uint8_t mode_to_dt(uint32_t mode);
  * block's tail through the journal); then data_truncate_commit logs the
  * inode, commits, and frees the blocks past EOF in further transactions. */
 int data_truncate(struct store *st, struct minode *mi, uint64_t size);
+/* -ENOSPC when shrinking to SIZE would need a block it cannot get (a held
+ * partial last block is copied to a fresh one first); call before the
+ * gate and before the transaction. */
+int data_truncate_need(struct store *st, struct minode *mi, uint64_t size);
 int data_truncate_commit(struct store *st, struct minode *mi, uint64_t size);
 
 /* holds (hold.c) */
