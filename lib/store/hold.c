@@ -4,8 +4,12 @@
  *
  * The hold table records (pin id, region block, count) persistently; the
  * allocator's per-block hold counts are rebuilt from it at open, so held
- * blocks stay out of allocation across crashes.  The pin registry is an
- * array of opaque 128-byte records written through the journal.
+ * blocks stay out of allocation across crashes.  In DRAM the slots are
+ * indexed by pin id (a chained hash: each slot links to the next slot of
+ * its bucket) and the free slots kept on a stack, so store_hold is O(1)
+ * and store_release_holds walks only the slots of one bucket, about the
+ * pin's own holds, not the whole table.  The pin registry is an array of
+ * opaque 128-byte records written through the journal.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -13,30 +17,68 @@
 
 #include "store_int.h"
 
+#define HNIL UINT32_MAX
+
+static uint32_t hbucket_of(const struct store *st, uint64_t pin_id)
+{
+	return (uint32_t)((pin_id * 0x9e3779b97f4a7c15ull) >> 32) & st->hmask;
+}
+
+static void hidx_add(struct store *st, uint32_t i)
+{
+	uint32_t b = hbucket_of(st, ld64(st->holds[i].pin_id));
+
+	st->hnext[i] = st->hbucket[b];
+	st->hbucket[b] = i;
+}
+
 int holds_load(struct store *st, const char **why)
 {
-	size_t sz = (size_t)st->sb.hold_slots * sizeof(struct pfs_dhold);
+	uint32_t slots = st->sb.hold_slots, nb = 1;
+	size_t sz = (size_t)slots * sizeof(struct pfs_dhold);
 
+	while (nb < slots)
+		nb <<= 1;
+	st->hmask = nb - 1;
 	st->holds = malloc(sz);
-	if (!st->holds) {
+	st->hbucket = malloc(nb * sizeof(*st->hbucket));
+	st->hnext = malloc(slots * sizeof(*st->hnext));
+	st->hfree = malloc(slots * sizeof(*st->hfree));
+	if (!st->holds || !st->hbucket || !st->hnext || !st->hfree) {
 		*why = "out of memory for the hold table";
 		return -ENOMEM;
 	}
+	memset(st->hbucket, 0xff, nb * sizeof(*st->hbucket));
+	st->nhfree = 0;
 	memcpy(st->holds, st->base + st->sb.hold_off, sz);
-	for (uint32_t i = 0; i < st->sb.hold_slots; i++) {
+	/* from the top, so the lowest free slot ends on top of the stack */
+	for (uint32_t i = slots; i-- > 0;) {
 		uint64_t b = ld64(st->holds[i].rblk);
 		uint64_t n = ld64(st->holds[i].nblocks);
 
-		if (!n)
+		if (!n) {
+			st->hfree[st->nhfree++] = i;
 			continue;
+		}
 		if (!alloc_in_data(&st->al, b, n)) {
 			*why = "hold table entry out of range";
 			return -EUCLEAN;
 		}
 		alloc_hold_inc(&st->al, b, n);
+		hidx_add(st, i);
 		st->holds_used++;
 	}
 	return 0;
+}
+
+void holds_fini(struct store *st)
+{
+	free(st->holds);
+	free(st->hbucket);
+	free(st->hnext);
+	free(st->hfree);
+	st->holds = NULL;
+	st->hbucket = st->hnext = st->hfree = NULL;
 }
 
 static void hold_log(struct store *st, uint32_t i)
@@ -49,6 +91,7 @@ int store_hold(struct store *st, uint64_t pin_id, uint64_t region_off,
 	       uint64_t len)
 {
 	uint64_t b = region_off / BLK, n = len / BLK;
+	uint32_t i;
 	int err;
 
 	if (!len || region_off % BLK || len % BLK)
@@ -61,20 +104,20 @@ int store_hold(struct store *st, uint64_t pin_id, uint64_t region_off,
 		err = -EINVAL;
 		goto out;
 	}
-	err = -ENOSPC;
-	for (uint32_t i = 0; i < st->sb.hold_slots; i++) {
-		if (st->holds[i].nblocks)
-			continue;
-		tx_begin(st);
-		st->holds[i].pin_id = st64(pin_id);
-		st->holds[i].rblk = st64(b);
-		st->holds[i].nblocks = st64(n);
-		hold_log(st, i);
-		alloc_hold_inc(&st->al, b, n);
-		st->holds_used++;
-		err = tx_commit(st);
-		break;
+	if (!st->nhfree) {
+		err = -ENOSPC;
+		goto out;
 	}
+	i = st->hfree[--st->nhfree];
+	tx_begin(st);
+	st->holds[i].pin_id = st64(pin_id);
+	st->holds[i].rblk = st64(b);
+	st->holds[i].nblocks = st64(n);
+	hold_log(st, i);
+	alloc_hold_inc(&st->al, b, n);
+	hidx_add(st, i);
+	st->holds_used++;
+	err = tx_commit(st);
 out:
 	st_unlock(st);
 	return err;
@@ -89,15 +132,20 @@ int store_release_holds(struct store *st, uint64_t pin_id)
 	if (err)
 		goto out;
 	tx_begin(st);
-	for (uint32_t i = 0; i < st->sb.hold_slots; i++) {
+	for (uint32_t *pp = &st->hbucket[hbucket_of(st, pin_id)]; *pp != HNIL;) {
+		uint32_t i = *pp;
 		struct pfs_dhold *h = &st->holds[i];
 
-		if (!h->nblocks || ld64(h->pin_id) != pin_id)
+		if (ld64(h->pin_id) != pin_id) {
+			pp = &st->hnext[i];
 			continue;
+		}
+		*pp = st->hnext[i];
 		alloc_hold_dec(&st->al, ld64(h->rblk), ld64(h->nblocks));
 		memset(h, 0, sizeof(*h));
 		hold_log(st, i);
 		st->holds_used--;
+		st->hfree[st->nhfree++] = i;
 		/* each cleared record stands alone: split huge releases */
 		if (jrnl_room(st->jr) < 4096) {
 			err = tx_commit(st);

@@ -10,7 +10,7 @@ static void store_free(struct store *st)
 {
 	inode_cache_fini(st);
 	alloc_fini(&st->al);
-	free(st->holds);
+	holds_fini(st);
 	free(st->orphans);
 	free(st->ibits);
 	jrnl_close(&st->jr);

@@ -109,6 +109,7 @@ struct store_info {
 	const char *region_path;
 	bool is_devdax;
 };
+/* Both O(1): the counts are running counters. */
 void store_get_info(struct store *st, struct store_info *info);
 int store_statfs(struct store *st, struct statvfs *out);
 
@@ -231,7 +232,11 @@ int store_seek(struct store *st, uint64_t ino, uint64_t off, int whence,
 /* A plain copy for now (no sharing); returns bytes copied.  The
  * destination range passes the gate as STORE_CHANGE_CLONE_DEST and its
  * whole blocks are replaced by fresh ones (so are those of a zero range);
- * partial blocks at the ends are written in place. */
+ * partial blocks at the ends are written in place unless a pin holds them
+ * (store_block_held): a held one is first copied to a fresh block that
+ * replaces it, as for every gated change (truncate's last block, punch
+ * and zero range edges), so a revoked holder's stores never reach the
+ * file.  Each held edge then needs a free block (-ENOSPC otherwise). */
 ssize_t store_copy_range(struct store *st, uint64_t ino_in, uint64_t off_in,
 			 uint64_t ino_out, uint64_t off_out, size_t len);
 
@@ -302,7 +307,8 @@ void store_set_gate(struct store *st, store_gate_fn fn, void *arg);
  */
 int store_hold(struct store *st, uint64_t pin_id, uint64_t region_off,
 	       uint64_t len);
-/* Drop every hold of PIN_ID; blocks no file references become free. */
+/* Drop every hold of PIN_ID; blocks no file references become free.
+ * Costs about the pin's own holds (holds are indexed by pin id). */
 int store_release_holds(struct store *st, uint64_t pin_id);
 bool store_block_held(struct store *st, uint64_t region_off);
 /* Call FN for each hold record (a pin may have several), from a snapshot

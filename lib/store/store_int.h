@@ -124,6 +124,10 @@ struct store {
 	size_t norphans, orphcap;
 	struct pfs_dhold *holds; /* mirror of the hold table */
 	uint32_t holds_used;
+	/* hold index (hold.c): slots chained per pin-id hash bucket, so a
+	 * release walks one bucket; free slots on a stack */
+	uint32_t *hbucket, *hnext, *hfree;
+	uint32_t hmask, nhfree;
 	store_gate_fn gate;
 	void *gate_arg;
 	bool readonly, broken;
@@ -232,5 +236,6 @@ int data_truncate_commit(struct store *st, struct minode *mi, uint64_t size);
 
 /* holds (hold.c) */
 int holds_load(struct store *st, const char **why);
+void holds_fini(struct store *st);
 
 #endif /* PINFS_STORE_INT_H */
