@@ -10,6 +10,7 @@
  * (fi->fh) that the pin layer uses to tie leases to an open file.
  */
 #include "ops.h"
+#include "ops_io.h"
 #include "ops_pending.h"
 #include "pin.h"
 #include "log.h"
@@ -131,6 +132,34 @@ static void park_write(fuse_req_t req, fuse_ino_t ino, const char *buf,
 	pending_park(op);
 }
 
+/*
+ * FUSE_HANDLE_KILLPRIV_V2 (ops_io.c): a write by a caller without
+ * CAP_FSETID clears S_ISUID, and S_ISGID when group-executable, as the
+ * kernel does on a local file system.  The kernel still caches the old
+ * mode (exec and permission checks read it), so its attributes are
+ * dropped before the write is answered; an attributes-only
+ * invalidation takes no page or inode lock, so it is safe here.
+ */
+static int kill_suidgid(struct fs *fs, fuse_ino_t ino)
+{
+	struct store_attr a, out;
+	uint32_t mode;
+	int ret = store_getattr(fs->st, ino, &a);
+
+	if (ret)
+		return ret;
+	mode = a.mode & ~(uint32_t)S_ISUID;
+	if ((a.mode & (S_ISGID | S_IXGRP)) == (S_ISGID | S_IXGRP))
+		mode &= ~(uint32_t)S_ISGID;
+	if (mode == a.mode)
+		return 0;
+	a.mode = mode;
+	ret = store_setattr(fs->st, ino, &a, STORE_SET_MODE, &out);
+	if (!ret)
+		fuse_lowlevel_notify_inval_inode(fs->se, ino, -1, 0);
+	return ret;
+}
+
 void ops_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size,
 	       off_t off, struct fuse_file_info *fi)
 {
@@ -139,6 +168,14 @@ void ops_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size,
 	if (off < 0) {
 		ops_reply_err(req, -EINVAL, "write");
 		return;
+	}
+	if (ops_io_kill_suidgid()) {
+		int ret = kill_suidgid(ops_fs(req), ino);
+
+		if (ret) {
+			ops_reply_err(req, ret, "write");
+			return;
+		}
 	}
 	n = store_write(ops_fs(req)->st, ino, buf, size, (uint64_t)off);
 	if (n == -EAGAIN)

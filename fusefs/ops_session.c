@@ -7,6 +7,7 @@
 #include "daemon.h"
 #include "log.h"
 #include "ops.h"
+#include "ops_io.h"
 #include "ops_pending.h"
 #include "pin.h"
 
@@ -167,6 +168,13 @@ static int serve(struct fs *fs, const struct daemon_params *p, int *ready_fd)
 	if (fuse_session_mount(fs->se, p->mountpoint)) {
 		fprintf(stderr, "pinfs mount: cannot mount %s on %s\n",
 			p->region, p->mountpoint);
+		return 1;
+	}
+	ret = ops_io_install(fs->se);
+	if (ret) {
+		fprintf(stderr, "pinfs mount: cannot set up device I/O: %s\n",
+			strerror(-ret));
+		fuse_session_unmount(fs->se);
 		return 1;
 	}
 	daemon_notify_parent(ready_fd, 0);

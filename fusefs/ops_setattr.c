@@ -12,6 +12,7 @@
  * A shrinking truncate may wait on pins (see ops_pending.h).
  */
 #include "ops.h"
+#include "ops_io.h"
 #include "ops_pending.h"
 
 #include <errno.h>
@@ -62,6 +63,18 @@ static int build_setattr(fuse_req_t req, const struct stat *attr, int to_set,
 			mode &= ~(uint32_t)S_ISGID;
 		r->in.mode = (r->cur.mode & S_IFMT) | mode;
 		r->valid |= STORE_SET_MODE;
+	}
+	/* FATTR_KILL_SUIDGID (HANDLE_KILLPRIV_V2, see ops_io.c): a chown,
+	 * or a truncate by a caller without CAP_FSETID; anyone may ask */
+	if (ops_io_kill_suidgid() && !S_ISDIR(r->cur.mode)) {
+		uint32_t mode = r->in.mode & ~(uint32_t)S_ISUID;
+
+		if ((mode & (S_ISGID | S_IXGRP)) == (S_ISGID | S_IXGRP))
+			mode &= ~(uint32_t)S_ISGID;
+		if (mode != r->in.mode) {
+			r->in.mode = mode;
+			r->valid |= STORE_SET_MODE;
+		}
 	}
 	if (to_set & FUSE_SET_ATTR_SIZE) {
 		if (S_ISDIR(r->cur.mode))

@@ -9,8 +9,8 @@
  * Capabilities.  DONT_MASK: the kernel leaves the umask to us (we apply
  * the request's).  IOCTL_DIR: info ioctls on the mountpoint.  Off:
  * ATOMIC_O_TRUNC (O_TRUNC must arrive as a setattr so it passes the
- * gate), HANDLE_KILLPRIV (the kernel clears set-id bits on write and
- * truncate itself) and WRITEBACK_CACHE (see docs/daemon.md: the kernel
+ * gate), HANDLE_KILLPRIV v1 (v2 is negotiated by ops_io.c: the daemon
+ * clears set-id bits when a write or setattr says so) and WRITEBACK_CACHE (see docs/daemon.md: the kernel
  * would hold dirty pages that a pin holder's direct writes and the
  * revoke gate cannot see).
  */
