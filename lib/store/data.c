@@ -89,91 +89,6 @@ static uint8_t *rptr(struct store *st, uint64_t rblk, uint64_t off_in)
 	return st->base + rblk * BLK + off_in;
 }
 
-/* ---- held edge blocks ---- */
-
-/* Region block mapped (written or not) at file block FB, or 0. */
-static uint64_t mapped_block(const struct minode *mi, uint64_t fb)
-{
-	uint32_t i = emap_find(mi, fb);
-
-	if (i < mi->next && mi->ext[i].fblk <= fb)
-		return mi->ext[i].rblk + fb - mi->ext[i].fblk;
-	return 0;
-}
-
-static bool held_at(const struct store *st, const struct minode *mi,
-		    uint64_t fb)
-{
-	uint64_t rb = mapped_block(mi, fb);
-
-	return rb && st->al.held[rb - st->al.blk0];
-}
-
-/* The partial blocks at the ends of [off, end) (end == off: the block
- * containing OFF alone, as truncate's tail), each at most once. */
-static uint32_t edge_blocks(uint64_t off, uint64_t end, uint64_t fbs[2])
-{
-	uint32_t n = 0;
-
-	if (off % BLK)
-		fbs[n++] = off / BLK;
-	if (end % BLK && end > off && (!n || end / BLK != fbs[0]))
-		fbs[n++] = end / BLK;
-	return n;
-}
-
-/* Blocks that unsharing the held edge blocks of [off, end) may take. */
-static uint64_t edge_need(const struct store *st, const struct minode *mi,
-			  uint64_t off, uint64_t end)
-{
-	uint64_t fbs[2], n = 0;
-	uint32_t k = edge_blocks(off, end, fbs);
-
-	for (uint32_t j = 0; j < k; j++)
-		n += held_at(st, mi, fbs[j]);
-	return n ? n + emap_chain_need(mi, 2 * n + 2) : 0;
-}
-
-/* Give file block FB a fresh copy of its block if a pin holds that block
- * (its holder may go on writing it): the copy is persisted before the
- * open transaction, which maps it in place of the old block (left to the
- * hold), commits.  Callers checked edge_need() against the free count. */
-static int unshare_held(struct store *st, struct minode *mi, uint64_t fb)
-{
-	uint32_t i = emap_find(mi, fb);
-	uint64_t ob, nb, got, left;
-	uint32_t flags;
-	int err;
-
-	if (!held_at(st, mi, fb))
-		return 0;
-	flags = mi->ext[i].flags;
-	ob = mi->ext[i].rblk + fb - mi->ext[i].fblk;
-	err = alloc_take(st, 0, 1, false, &nb, &got);
-	if (err)
-		return err;
-	if (!(flags & PFS_EXT_UNWRITTEN))
-		region_memcpy_persist(st->rg, st->base + nb * BLK,
-				      st->base + ob * BLK, BLK, 0);
-	err = emap_remove(st, mi, fb, fb + 1, 1, &left);
-	if (!err)
-		err = emap_insert(st, mi, fb, nb, 1, flags);
-	return err;
-}
-
-/* Unshare the held edge blocks of [off, end) (see edge_blocks). */
-static int unshare_edges(struct store *st, struct minode *mi, uint64_t off,
-			 uint64_t end)
-{
-	uint64_t fbs[2];
-	uint32_t k = edge_blocks(off, end, fbs);
-	int err = 0;
-
-	for (uint32_t j = 0; j < k && !err; j++)
-		err = unshare_held(st, mi, fbs[j]);
-	return err;
-}
-
 /* ---- read ---- */
 
 static ssize_t do_read(struct store *st, struct minode *mi, void *buf,
@@ -295,7 +210,7 @@ static int write_chunk(struct store *st, struct minode *mi, const uint8_t *buf,
 	 * (or stay quarantined if held); held partial blocks at the ends are
 	 * copied to fresh ones first */
 	if (replace)
-		err = unshare_edges(st, mi, off, end);
+		err = data_unshare_edges(st, mi, off, end);
 	if (replace && f1 > f0 && !err)
 		err = emap_remove(st, mi, f0, f1, UINT64_MAX, &left);
 	if (off > mi->size)
@@ -377,7 +292,7 @@ static ssize_t do_write(struct store *st, struct minode *mi, const void *buf,
 		return -EFBIG;
 	end = off + size;
 	need = replace ? blocks_needed_replace(mi, off / BLK, blk_up(end)) +
-				 edge_need(st, mi, off, end)
+				 data_edge_need(st, mi, off, end)
 		       : blocks_needed(mi, off / BLK, blk_up(end), NULL);
 	if (need > alloc_nfree(&st->al))
 		return -ENOSPC;
@@ -464,7 +379,7 @@ int data_truncate_need(struct store *st, struct minode *mi, uint64_t size)
 {
 	if (size >= mi->size || !(size % BLK))
 		return 0;
-	return edge_need(st, mi, size, size) > alloc_nfree(&st->al) ? -ENOSPC
+	return data_edge_need(st, mi, size, size) > alloc_nfree(&st->al) ? -ENOSPC
 								  : 0;
 }
 
@@ -480,7 +395,7 @@ int data_truncate(struct store *st, struct minode *mi, uint64_t size)
 		return 0;
 	}
 	if (size % BLK) {
-		err = unshare_edges(st, mi, size, size);
+		err = data_unshare_edges(st, mi, size, size);
 		if (err)
 			return err;
 		zero_partial_tx(st, mi, size, blk_up(size) * BLK);
@@ -574,7 +489,7 @@ static int falloc_locked(struct store *st, struct minode *mi, int mode,
 
 		if (!keep)
 			return -EOPNOTSUPP;
-		if (emap_chain_need(mi, 1) + edge_need(st, mi, off, end) >
+		if (emap_chain_need(mi, 1) + data_edge_need(st, mi, off, end) >
 		    alloc_nfree(&st->al))
 			return -ENOSPC;
 		err = st_gate(st, mi->ino, off, len, STORE_CHANGE_PUNCH);
@@ -582,7 +497,7 @@ static int falloc_locked(struct store *st, struct minode *mi, int mode,
 			return err;
 		st_now(&now);
 		tx_begin(st);
-		err = unshare_edges(st, mi, off, end);
+		err = data_unshare_edges(st, mi, off, end);
 		if (err) {
 			st->broken = true;
 			tx_abort(st);
@@ -601,13 +516,13 @@ static int falloc_locked(struct store *st, struct minode *mi, int mode,
 		uint64_t f0 = blk_up(off), f1 = end / BLK;
 
 		if ((f1 > f0 ? blocks_needed_replace(mi, f0, f1) : 0) +
-		    edge_need(st, mi, off, end) > alloc_nfree(&st->al))
+		    data_edge_need(st, mi, off, end) > alloc_nfree(&st->al))
 			return -ENOSPC;
 		err = st_gate(st, mi->ino, off, len, STORE_CHANGE_ZERO);
 		if (err)
 			return err;
 		tx_begin(st);
-		err = unshare_edges(st, mi, off, end);
+		err = data_unshare_edges(st, mi, off, end);
 		if (err) {
 			st->broken = true;
 			tx_abort(st);
@@ -761,7 +676,7 @@ ssize_t store_copy_range(struct store *st, uint64_t ino_in, uint64_t off_in,
 		goto out;
 	}
 	if (blocks_needed_replace(out, off_out / BLK, blk_up(off_out + len)) +
-	    edge_need(st, out, off_out, off_out + len) > alloc_nfree(&st->al)) {
+	    data_edge_need(st, out, off_out, off_out + len) > alloc_nfree(&st->al)) {
 		ret = -ENOSPC;
 		goto out;
 	}

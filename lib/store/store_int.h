@@ -234,6 +234,16 @@ int data_truncate(struct store *st, struct minode *mi, uint64_t size);
 int data_truncate_need(struct store *st, struct minode *mi, uint64_t size);
 int data_truncate_commit(struct store *st, struct minode *mi, uint64_t size);
 
+/* held edge blocks of a gated change (edge.c) */
+/* Blocks that unsharing the held partial blocks at the ends of [off, end)
+ * may take (end == off: the block holding OFF, as truncate's tail). */
+uint64_t data_edge_need(const struct store *st, const struct minode *mi,
+			uint64_t off, uint64_t end);
+/* Within the open transaction: each partial end block of [off, end) that
+ * a pin holds is replaced by a fresh copy (persisted before the commit). */
+int data_unshare_edges(struct store *st, struct minode *mi, uint64_t off,
+		       uint64_t end);
+
 /* holds (hold.c) */
 int holds_load(struct store *st, const char **why);
 void holds_fini(struct store *st);
