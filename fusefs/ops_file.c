@@ -26,6 +26,10 @@ static void set_open_flags(struct fs *fs, struct fuse_file_info *fi)
 	fi->fh = atomic_fetch_add(&fs->next_fh, 1);
 	fi->direct_io = 0;
 	fi->keep_cache = 0;
+	/* FOPEN_NOFLUSH: close(2) sends no FLUSH round trip.  Nothing is
+	 * buffered (writes are write-through, no writeback cache) and no
+	 * state hangs on the flush: leases end at RELEASE. */
+	fi->noflush = 1;
 }
 
 void ops_create(fuse_req_t req, fuse_ino_t parent, const char *name,

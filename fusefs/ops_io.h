@@ -21,7 +21,4 @@ int ops_io_install(struct fuse_session *se);
  * lacks CAP_FSETID, and for every chown). */
 bool ops_io_kill_suidgid(void);
 
-/* True once the kernel accepted FUSE_HANDLE_KILLPRIV_V2. */
-bool ops_io_killpriv_v2(void);
-
 #endif
