@@ -59,7 +59,7 @@ else
 fi
 if [ -f build/build.ninja ]; then
 	rm -f build/meson-logs/testlog-valgrind.json
-	run valgrind build --setup valgrind --suite unit
+	run valgrind build --setup valgrind --suite unit --no-suite novalgrind
 fi
 
 python3 "$top/scripts/summarize.py" "$logs"/*.json || status=1
