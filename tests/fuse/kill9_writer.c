@@ -13,7 +13,8 @@
  * only then appends "PREFIX.N SEQ" to LOG (a file off the mount, written
  * with O_APPEND|O_SYNC).  So LOG names exactly the records the filesystem
  * acknowledged as durable.  It runs until a call fails (the daemon was
- * killed: ENOTCONN) or it is killed itself, and exits 0 then.
+ * killed: ENOTCONN), it is killed itself, or it wrote MAX_FILES files, and
+ * exits 0 then.
  *
  * verify: checks that every record LOG names is in its file, whole: magic,
  * file name hash, sequence number and checksum of the payload.  Prints one
@@ -39,6 +40,11 @@
 #include <unistd.h>
 
 #define REC_SIZE 6007
+/* Files one writer makes before it stops by itself: bounds the data a
+ * round leaves behind (2 writers x 48 files x 40 records x 6007 bytes,
+ * about 23 MB), so 20 rounds fit the 1 GiB region of kill9-long however
+ * fast the machine is. */
+#define MAX_FILES 48
 #define REC_MAGIC 0x39494b4c52455421ull /* "!TERLKI9" */
 
 struct rec_head {
@@ -93,7 +99,7 @@ static int do_write(const char *dir, const char *prefix, const char *log,
 		perror("kill9_writer: open log/dir");
 		return 2;
 	}
-	for (long file = 0;; file++) {
+	for (long file = 0; file < MAX_FILES; file++) {
 		char name[256], path[4200];
 
 		snprintf(name, sizeof(name), "%s.%ld", prefix, file);
@@ -115,6 +121,9 @@ static int do_write(const char *dir, const char *prefix, const char *log,
 		}
 		close(fd);
 	}
+	fprintf(stderr, "kill9_writer %s: wrote %d files, stopping\n", prefix,
+		MAX_FILES);
+	return 0;
 stopped:
 	fprintf(stderr, "kill9_writer %s: stopped: %s\n", prefix,
 		strerror(errno));
