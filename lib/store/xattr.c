@@ -16,7 +16,8 @@ static uint32_t ent_size(size_t nlen, size_t vlen)
 	return (uint32_t)((sizeof(struct pfs_xent) + nlen + vlen + 3) & ~3ul);
 }
 
-/* Copy MI's xattr block into BUF (or an empty one) and verify it. */
+/* Copy MI's xattr block into BUF (or an empty one) and verify it.  BUF
+ * must be 8-byte aligned: it is read through struct pfs_xhdr. */
 static int xload(struct store *st, const struct minode *mi, uint8_t *buf)
 {
 	struct pfs_xhdr *h = (void *)buf;
@@ -112,7 +113,7 @@ static int xcommit(struct store *st, struct minode *mi, uint8_t *buf)
 int store_setxattr(struct store *st, uint64_t ino, const char *name,
 		   const void *value, size_t size, uint32_t flags)
 {
-	static _Thread_local uint8_t buf[BLK];
+	static _Thread_local _Alignas(8) uint8_t buf[BLK];
 	struct pfs_xhdr *h = (void *)buf;
 	struct pfs_xent *e;
 	struct minode *mi;
@@ -172,7 +173,7 @@ out:
 ssize_t store_getxattr(struct store *st, uint64_t ino, const char *name,
 		       void *value, size_t size)
 {
-	static _Thread_local uint8_t buf[BLK];
+	static _Thread_local _Alignas(8) uint8_t buf[BLK];
 	const struct pfs_xent *e;
 	struct minode *mi;
 	ssize_t ret;
@@ -206,7 +207,7 @@ out:
 ssize_t store_listxattr(struct store *st, uint64_t ino, char *list,
 			size_t size)
 {
-	static _Thread_local uint8_t buf[BLK];
+	static _Thread_local _Alignas(8) uint8_t buf[BLK];
 	const struct pfs_xhdr *h = (const void *)buf;
 	struct minode *mi;
 	size_t total = 0;
@@ -241,7 +242,7 @@ out:
 
 int store_removexattr(struct store *st, uint64_t ino, const char *name)
 {
-	static _Thread_local uint8_t buf[BLK];
+	static _Thread_local _Alignas(8) uint8_t buf[BLK];
 	struct minode *mi;
 	long at;
 	int err;
