@@ -11,6 +11,7 @@
 #define PINFS_FUSEFS_CLI_H
 
 #include <stdbool.h>
+#include <stdio.h>
 
 enum cli_exit {
 	CLI_OK = 0,
@@ -45,5 +46,16 @@ bool cli_is_help(const char *arg);
 /* Print "pinfs CMD: MSG" to stderr and, if USAGE, a hint for --help. */
 __attribute__((format(printf, 2, 3)))
 void cli_err(const char *cmd, const char *fmt, ...);
+
+/*
+ * Parse "CMD [--json] [--help] ARG", the command line of the listing
+ * commands (extents, status, pins).  Returns -1 when the caller should go
+ * on (with *json and *arg set), else the exit status to return at once:
+ * CLI_OK after printing USAGE for --help, CLI_USAGE (with a one-line
+ * reason) for an unknown option or a missing or extra argument.  ARGNAME
+ * names ARG in that reason ("FILE", "MOUNTPOINT").
+ */
+int cli_parse_json_arg(int argc, char **argv, const char *argname,
+		       void (*usage)(FILE *out), bool *json, const char **arg);
 
 #endif /* PINFS_FUSEFS_CLI_H */

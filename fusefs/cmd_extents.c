@@ -146,37 +146,15 @@ static int list_extents(int fd, const char *file, bool json)
 
 int cmd_extents(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	bool json = false;
 	const char *file;
-	int c, fd, ret;
+	int fd;
+	bool json;
+	int ret;
 
-	opterr = 0;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "jh", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'j':
-			json = true;
-			break;
-		case 'h':
-			extents_usage(stdout);
-			return CLI_OK;
-		default:
-			cli_err("extents", "unknown option '%s' (try --help)",
-				argv[optind - 1]);
-			return CLI_USAGE;
-		}
-	}
-	if (optind != argc - 1) {
-		cli_err("extents", optind >= argc ? "missing FILE (try --help)"
-						 : "too many arguments (try --help)");
-		return CLI_USAGE;
-	}
-	file = argv[optind];
+	ret = cli_parse_json_arg(argc, argv, "FILE", extents_usage, &json,
+				 &file);
+	if (ret >= 0)
+		return ret;
 	fd = open(file, O_RDONLY | O_NOFOLLOW | O_NONBLOCK);
 	if (fd < 0) {
 		cli_err("extents", "%s: %s", file, strerror(errno));

@@ -223,34 +223,13 @@ int cmd_pins(int argc, char **argv); /* listed in cli.h by its owner */
 
 int cmd_pins(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	const char *mnt = NULL;
-	bool json = false;
-	int c;
+	bool json;
+	int ret;
 
-	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "jh", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'j':
-			json = true;
-			break;
-		case 'h':
-			pins_usage(stdout);
-			return CLI_OK;
-		default:
-			cli_err("pins", "unknown option '%s'", argv[optind - 1]);
-			return CLI_USAGE;
-		}
-	}
-	if (argc - optind != 1) {
-		cli_err("pins", "expected one MOUNTPOINT");
-		return CLI_USAGE;
-	}
-	mnt = argv[optind];
+	ret = cli_parse_json_arg(argc, argv, "MOUNTPOINT", pins_usage, &json,
+				 &mnt);
+	if (ret >= 0)
+		return ret;
 	return pins_list(mnt, json);
 }

@@ -112,39 +112,17 @@ static void print_status(const char *mnt, const char *region,
 
 int cmd_status(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	char region[PATH_MAX] = "", opts[1024] = "";
 	struct pinfs_info in;
-	bool json = false;
 	const char *mnt;
-	int c, fd, ret;
+	int fd;
+	bool json;
+	int ret;
 
-	opterr = 0;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "jh", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'j':
-			json = true;
-			break;
-		case 'h':
-			status_usage(stdout);
-			return CLI_OK;
-		default:
-			cli_err("status", "unknown option '%s' (try --help)",
-				argv[optind - 1]);
-			return CLI_USAGE;
-		}
-	}
-	if (optind != argc - 1) {
-		cli_err("status", optind >= argc ? "missing MOUNTPOINT (try --help)"
-						: "too many arguments (try --help)");
-		return CLI_USAGE;
-	}
-	mnt = argv[optind];
+	ret = cli_parse_json_arg(argc, argv, "MOUNTPOINT", status_usage, &json,
+				 &mnt);
+	if (ret >= 0)
+		return ret;
 	fd = open(mnt, O_RDONLY | O_DIRECTORY);
 	if (fd < 0) {
 		cli_err("status", "%s: %s", mnt, strerror(errno));

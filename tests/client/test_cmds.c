@@ -11,7 +11,6 @@
 #include "../../fusefs/cli.h"
 
 #include <check.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,22 +19,6 @@
 int cmd_hold(int argc, char **argv);
 int cmd_pins(int argc, char **argv);
 int cmd_trace(int argc, char **argv);
-
-bool cli_is_help(const char *arg)
-{
-	return !strcmp(arg, "--help") || !strcmp(arg, "-h");
-}
-
-void cli_err(const char *cmd, const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "pinfs %s: ", cmd);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
 
 static int run(int (*fn)(int, char **), char **argv)
 {
