@@ -7,7 +7,6 @@
 #include "pinfs_config.h"
 
 #include <libgen.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
