@@ -26,7 +26,7 @@ trap 'rm -rf "$logs"' EXIT
 status=0
 run() { # run NAME DIR [meson test args...]
 	local name=$1 dir=$2; shift 2
-	echo "== $name"
+	echo "== $name ($(date +%T))"
 	meson test -C "$dir" --no-rebuild --print-errorlogs "$@" || status=1
 	for f in "$dir"/meson-logs/testlog*.json; do
 		[ -f "$f" ] && cp "$f" "$logs/$name-$(basename "$f")"
