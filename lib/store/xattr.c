@@ -45,6 +45,22 @@ static int xload(struct store *st, const struct minode *mi, uint8_t *buf)
 	return pos == used ? 0 : -EUCLEAN;
 }
 
+enum xopen_mode { XOPEN_READ, XOPEN_WRITE };
+
+/* With the store locked: INO's inode and a verified copy of its xattr
+ * block in BUF; XOPEN_WRITE also checks that the store may be written. */
+static int xopen(struct store *st, uint64_t ino, enum xopen_mode mode,
+		 struct minode **mi, uint8_t *buf)
+{
+	int err = mode == XOPEN_WRITE ? st_writable(st) : 0;
+
+	if (!err)
+		err = inode_get(st, ino, mi);
+	if (!err)
+		err = xload(st, *mi, buf);
+	return err;
+}
+
 /* Offset (from the entries' start) of NAME, or -1. */
 static long xfind(const uint8_t *buf, const char *name)
 {
@@ -131,11 +147,7 @@ int store_setxattr(struct store *st, uint64_t ino, const char *name,
 	if (size && !value)
 		return -EINVAL;
 	st_wrlock(st);
-	err = st_writable(st);
-	if (!err)
-		err = inode_get(st, ino, &mi);
-	if (!err)
-		err = xload(st, mi, buf);
+	err = xopen(st, ino, XOPEN_WRITE, &mi, buf);
 	if (err)
 		goto out;
 	at = xfind(buf, name);
@@ -183,9 +195,7 @@ ssize_t store_getxattr(struct store *st, uint64_t ino, const char *name,
 	if (ret)
 		return ret;
 	st_rdlock(st);
-	ret = inode_get(st, ino, &mi);
-	if (!ret)
-		ret = xload(st, mi, buf);
+	ret = xopen(st, ino, XOPEN_READ, &mi, buf);
 	if (ret)
 		goto out;
 	at = xfind(buf, name);
@@ -215,9 +225,7 @@ ssize_t store_listxattr(struct store *st, uint64_t ino, char *list,
 	ssize_t ret;
 
 	st_rdlock(st);
-	ret = inode_get(st, ino, &mi);
-	if (!ret)
-		ret = xload(st, mi, buf);
+	ret = xopen(st, ino, XOPEN_READ, &mi, buf);
 	if (ret)
 		goto out;
 	for (uint32_t i = 0; i < ld32(h->count); i++) {
@@ -251,11 +259,7 @@ int store_removexattr(struct store *st, uint64_t ino, const char *name)
 	if (err)
 		return err;
 	st_wrlock(st);
-	err = st_writable(st);
-	if (!err)
-		err = inode_get(st, ino, &mi);
-	if (!err)
-		err = xload(st, mi, buf);
+	err = xopen(st, ino, XOPEN_WRITE, &mi, buf);
 	if (err)
 		goto out;
 	at = xfind(buf, name);
