@@ -329,6 +329,27 @@ int store_preg_put(struct store *st, uint32_t slot, const void *rec);
 int store_preg_get(struct store *st, uint32_t slot, void *rec);
 uint32_t store_preg_slots(struct store *st);
 
+/* ---- a pin's record and holds together (hold.c) ----------------------- */
+
+struct store_hold_range {
+	uint64_t region_off, len; /* block-aligned, len > 0 */
+};
+/*
+ * Write registry slot SLOT (REC: STORE_PREG_RECORD_SIZE bytes) and hold
+ * the N ranges R for PIN_ID in one journal transaction: a crash keeps all
+ * or nothing.  Holds beyond what one transaction fits go into following
+ * ones, so the record always commits with or before its holds.  All is
+ * checked first: -EINVAL (slot, range), -ENOSPC (hold table full) change
+ * nothing; -EIO/-EROFS as other writes.
+ */
+int store_pin_hold(struct store *st, uint32_t slot, const void *rec,
+		   uint64_t pin_id, const struct store_hold_range *r,
+		   uint32_t n);
+/* Clear registry slot SLOT (UINT32_MAX: no record) and drop every hold of
+ * PIN_ID in one transaction (a huge release spills holds into following
+ * ones; the record is cleared in the first).  0, -EINVAL or -errno. */
+int store_pin_release(struct store *st, uint32_t slot, uint64_t pin_id);
+
 /* Free the orphans (nlink 0, no store_iget references) left by a crash or
  * by STORE_OPEN_NO_RECLAIM; orphans still referenced stay, and a read-only
  * store frees nothing.  0 or -errno. */
