@@ -127,6 +127,7 @@ int inode_get(struct store *st, uint64_t ino, struct minode **out)
 		st->why = why;
 		goto out;
 	}
+	pthread_rwlock_init(&mi->rw, NULL);
 	st->icache[ino] = mi;
 out:
 	pthread_mutex_unlock(&st->icache_lock);
@@ -199,6 +200,7 @@ int inode_alloc(struct store *st, uint32_t mode, uint32_t uid, uint32_t gid,
 	mi->gid = gid;
 	mi->gen = ld64(dinode(st, ino)->generation) + 1;
 	mi->atime = mi->mtime = mi->ctime = mi->btime = now;
+	pthread_rwlock_init(&mi->rw, NULL);
 	st->ibits[ino] = 1;
 	st->ifree--;
 	st->icursor = ino + 1;
@@ -207,7 +209,7 @@ int inode_alloc(struct store *st, uint32_t mode, uint32_t uid, uint32_t gid,
 	return 0;
 }
 
-void inode_to_attr(const struct minode *mi, struct store_attr *a)
+void inode_to_attr(struct minode *mi, struct store_attr *a)
 {
 	memset(a, 0, sizeof(*a));
 	a->ino = mi->ino;
@@ -220,9 +222,12 @@ void inode_to_attr(const struct minode *mi, struct store_attr *a)
 	a->blocks = (mi->nblocks + (mi->xattr_blk ? 1 : 0)) * (BLK / 512);
 	a->rdev = mi->rdev;
 	a->atime = mi->atime;
+	a->btime = mi->btime;
+	/* an overwrite under the shared lock may be updating these */
+	pthread_rwlock_rdlock(&mi->rw);
 	a->mtime = mi->mtime;
 	a->ctime = mi->ctime;
-	a->btime = mi->btime;
+	pthread_rwlock_unlock(&mi->rw);
 }
 
 static void orphan_drop(struct store *st, uint64_t ino)
@@ -282,6 +287,7 @@ int inode_reap(struct store *st, struct minode *mi)
 	st->icache[mi->ino] = NULL;
 	emap_free(mi);
 	dir_free(mi);
+	pthread_rwlock_destroy(&mi->rw);
 	free(mi);
 	return 0;
 }
@@ -336,6 +342,7 @@ void inode_cache_fini(struct store *st)
 			continue;
 		emap_free(mi);
 		dir_free(mi);
+		pthread_rwlock_destroy(&mi->rw);
 		free(mi);
 	}
 	free(st->icache);

@@ -16,6 +16,12 @@
  * (read, getattr, lookup, readdir, ...); anything that queues a
  * transaction takes it exclusive.  Inodes are decoded lazily; the decode
  * runs under icache_lock so that shared holders may race to it.
+ * One exception to "writers are exclusive": an overwrite that changes no
+ * metadata but mtime/ctime (owrite.c) runs under the shared lock plus the
+ * inode's own rwlock (minode.rw) taken exclusive; shared-lock readers of
+ * an inode's data or timestamps take minode.rw shared.  Holders of the
+ * store's exclusive lock need not take minode.rw.  Order: store lock,
+ * then minode.rw; never two inodes' rw at once.
  */
 #ifndef PINFS_STORE_INT_H
 #define PINFS_STORE_INT_H
@@ -86,6 +92,8 @@ struct minode {
 	uint32_t iflags;
 	_Alignas(8) uint8_t inl[PFS_INLINE_BYTES];
 	uint64_t refs;        /* store_iget references */
+	/* see "Locking": overwrites under the shared store lock */
+	pthread_rwlock_t rw;
 	bool orphan_listed;
 	/* extent map, sorted by fblk */
 	struct mext *ext;
@@ -179,7 +187,8 @@ int inode_get(struct store *st, uint64_t ino, struct minode **out);
 void inode_log(struct store *st, struct minode *mi);
 int inode_alloc(struct store *st, uint32_t mode, uint32_t uid, uint32_t gid,
 		struct minode **out);
-void inode_to_attr(const struct minode *mi, struct store_attr *a);
+/* Takes MI->rw shared for the timestamps (see "Locking"). */
+void inode_to_attr(struct minode *mi, struct store_attr *a);
 /* Free MI's blocks and the inode itself, in as many transactions as it
  * takes (each leaves an orphan that open can still reclaim). */
 int inode_reap(struct store *st, struct minode *mi);
@@ -222,6 +231,20 @@ void dir_retarget(struct store *st, struct minode *mi, struct dent *d,
 		  uint64_t ino, uint8_t type);
 bool dir_is_empty(const struct minode *mi);
 uint8_t mode_to_dt(uint32_t mode);
+
+/* overwrites under the shared lock (owrite.c) */
+/* Write LEN bytes at DST inside the region (data blocks): 0 or -errno. */
+int data_put(struct store *st, void *dst, const void *src, size_t len);
+/* Store MI's mtime/ctime in its home inode, one persist, no journal
+ * (no transaction may be open). */
+void data_touch_direct(struct store *st, struct minode *mi);
+/* True when a write of [off, off + size) can run under the shared lock:
+ * inside the size, over written, unshared, unheld blocks only. */
+bool data_overwrite_ok(const struct store *st, const struct minode *mi,
+		       uint64_t off, size_t size);
+/* That write (shared store lock held; takes MI->rw): bytes or -errno. */
+ssize_t data_overwrite(struct store *st, struct minode *mi, const void *buf,
+		       size_t size, uint64_t off);
 
 /* data helpers (data.c) */
 /* Within setattr's transaction: set the size (zeroing the new partial
