@@ -276,23 +276,6 @@ static int load_extents(struct pin_table *pt, struct pin *p)
 	return 0;
 }
 
-static int hold_extents(struct pin_table *pt, struct pin *p)
-{
-	uint32_t i;
-	int rc;
-
-	for (i = 0; i < p->next; i++) {
-		uint64_t a = p->ext[i].region_off & ~(PIN_BLOCK - 1);
-		uint64_t b = (p->ext[i].region_off + p->ext[i].len +
-			      PIN_BLOCK - 1) & ~(PIN_BLOCK - 1);
-
-		rc = store_hold(pt->st, p->id, a, b - a);
-		if (rc)
-			return rc;
-	}
-	return 0;
-}
-
 void pin_fill_reply(struct pin *p, struct pinfs_pin *io)
 {
 	uint32_t n = p->next < PINFS_EXTENTS_MAX ? p->next : PINFS_EXTENTS_MAX;
@@ -487,9 +470,7 @@ int pin_ioc_pin(struct pin_table *pt, const struct pin_caller *c,
 	if (!rc && !p->ext)
 		rc = -EAGAIN;
 	if (!rc)
-		rc = pin_registry_put(pt, p); /* record first, then holds */
-	if (!rc)
-		rc = hold_extents(pt, p);
+		rc = pin_registry_hold(pt, p); /* record + holds: one tx */
 	pthread_mutex_lock(&pt->lock);
 	if (!rc && p->inode->gen != gen)
 		rc = -EAGAIN; /* a layout change slipped in: undo, retry */

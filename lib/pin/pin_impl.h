@@ -241,8 +241,13 @@ void pin_policy_desc(struct pin_table *pt, const struct pin *p,
 struct pin_inode *pin_inode_grab(struct pin_table *pt, uint64_t ino);
 
 /* registry.c */
-int pin_registry_put(struct pin_table *pt, const struct pin *p);
-int pin_registry_clear(struct pin_table *pt, uint32_t slot);
+/* P's record (slot p->slot) and the holds of its extents: one store
+ * transaction (store_pin_hold).  0 or -errno; on failure nothing. */
+int pin_registry_hold(struct pin_table *pt, const struct pin *p);
+/* Clear record SLOT (UINT32_MAX: none) and release PIN_ID's holds: one
+ * store transaction (store_pin_release). */
+int pin_registry_release(struct pin_table *pt, uint32_t slot,
+			 uint64_t pin_id);
 /* At creation: mark the registry's used slots, next_id past every id. */
 int pin_registry_scan(struct pin_table *pt);
 

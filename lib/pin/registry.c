@@ -2,12 +2,16 @@
 /*
  * registry.c - the persistent pin registry and recovery at mount.
  *
- * Every live pin has one record in a slot of the store's pin registry
- * (store_preg_put: journaled, atomic).  Order of the persistence steps:
- *   pin:   record, then store_hold of its extents;
- *   unpin: clear the record, then store_release_holds.
- * So after a crash at any instant a hold always has a record, or is
- * released at the next mount; a record without holds is harmless.
+ * Every live pin has one record in a slot of the store's pin registry.
+ * The record and the holds of the pin's extents are written in ONE
+ * journal transaction (store_pin_hold), and cleared in one
+ * (store_pin_release), so after a crash at any instant a pin has both or
+ * neither.  Only a pin with more holds than the journal fits spills them
+ * over several transactions; then the record commits in the first on a
+ * pin (a record with part of its holds: revived, or released whole at
+ * the next mount) and is cleared in the first on an unpin (holds without
+ * a record: released at the next mount).  A record without holds is
+ * harmless.
  *
  * Record layout (STORE_PREG_RECORD_SIZE = 128 bytes, little-endian):
  *   0  magic "PINR" (0x524e4950 as le32)   4  version (le16) = 1
@@ -123,17 +127,38 @@ static int verify(struct preg_rec *r)
 	return 0;
 }
 
-int pin_registry_put(struct pin_table *pt, const struct pin *p)
+int pin_registry_hold(struct pin_table *pt, const struct pin *p)
 {
-	struct preg_rec r;
+	struct store_hold_range one, *r = &one;
+	struct preg_rec rec;
+	uint32_t i;
+	int rc;
 
-	encode(p, &r);
-	return store_preg_put(pt->st, p->slot, &r);
+	if (p->next > 1) {
+		r = calloc(p->next, sizeof(*r));
+		if (!r)
+			return -ENOMEM;
+	}
+	/* each extent's blocks, rounded out to whole blocks */
+	for (i = 0; i < p->next; i++) {
+		uint64_t a = p->ext[i].region_off & ~(PIN_BLOCK - 1);
+		uint64_t b = (p->ext[i].region_off + p->ext[i].len +
+			      PIN_BLOCK - 1) & ~(PIN_BLOCK - 1);
+
+		r[i].region_off = a;
+		r[i].len = b - a;
+	}
+	encode(p, &rec);
+	rc = store_pin_hold(pt->st, p->slot, &rec, p->id, r, p->next);
+	if (r != &one)
+		free(r);
+	return rc;
 }
 
-int pin_registry_clear(struct pin_table *pt, uint32_t slot)
+int pin_registry_release(struct pin_table *pt, uint32_t slot,
+			 uint64_t pin_id)
 {
-	return store_preg_put(pt->st, slot, NULL);
+	return store_pin_release(pt->st, slot, pin_id);
 }
 
 /* ---- recovery ------------------------------------------------------------ */
@@ -299,7 +324,7 @@ int pin_recover(struct pin_table *pt)
 			 * below as holds without a record. */
 			pin_trace_emit(pt->trace, PIN_TR_RECOVER, 0, 0, slot, 0,
 				       0, -EUCLEAN);
-			pin_registry_clear(pt, slot);
+			pin_registry_release(pt, slot, 0);
 			pt->slots[slot] = 0;
 			continue;
 		}
@@ -311,8 +336,7 @@ int pin_recover(struct pin_table *pt)
 			       (pid_t)le32toh(r.pid), fd >= 0);
 		if (fd < 0) {
 			/* The holder (pid and start time) is gone. */
-			pin_registry_clear(pt, slot);
-			store_release_holds(pt->st, le64toh(r.pin_id));
+			pin_registry_release(pt, slot, le64toh(r.pin_id));
 			pthread_mutex_lock(&pt->lock);
 			pt->slots[slot] = 0;
 			pthread_mutex_unlock(&pt->lock);

@@ -490,17 +490,14 @@ void pin_end_locked(struct pin_table *pt, struct pin *p)
 }
 
 /*
- * Release what an ended pin owned on media, in crash-safe order: clear
- * the registry record first (a hold without a record is released at the
- * next mount), then the holds; then the inode reference.
+ * Release what an ended pin owned on media: its registry record and its
+ * holds in one store transaction (registry.c); then the inode reference.
  */
 void pin_finish(struct pin_table *pt, struct pin *p)
 {
 	bool kick;
 
-	if (p->slot != UINT32_MAX)
-		pin_registry_clear(pt, p->slot);
-	store_release_holds(pt->st, p->id);
+	pin_registry_release(pt, p->slot, p->id);
 	if ((p->flags & PINFS_PIN_WRITE) && p->was_live && pt->opt.write_end)
 		pt->opt.write_end(pt->opt.write_end_arg, p->ino, p->off, p->len);
 	if (p->have_iref)

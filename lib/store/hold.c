@@ -9,7 +9,8 @@
  * its bucket) and the free slots kept on a stack, so store_hold is O(1)
  * and store_release_holds walks only the slots of one bucket, about the
  * pin's own holds, not the whole table.  The pin registry is an array of
- * opaque 128-byte records written through the journal.
+ * opaque 128-byte records written through the journal; store_pin_hold and
+ * store_pin_release write a pin's record and its holds in one transaction.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -87,11 +88,31 @@ static void hold_log(struct store *st, uint32_t i)
 	       &st->holds[i], sizeof(struct pfs_dhold));
 }
 
+/* Take a free slot for one hold (checked by the caller), log it. */
+static void hold_add_locked(struct store *st, uint64_t pin_id, uint64_t b,
+			    uint64_t n)
+{
+	uint32_t i = st->hfree[--st->nhfree];
+
+	st->holds[i].pin_id = st64(pin_id);
+	st->holds[i].rblk = st64(b);
+	st->holds[i].nblocks = st64(n);
+	hold_log(st, i);
+	alloc_hold_inc(&st->al, b, n);
+	hidx_add(st, i);
+	st->holds_used++;
+}
+
+static bool hold_range_ok(const struct store *st, uint64_t region_off,
+			  uint64_t len)
+{
+	return len && !(region_off % BLK) && !(len % BLK) &&
+	       alloc_in_data(&st->al, region_off / BLK, len / BLK);
+}
+
 int store_hold(struct store *st, uint64_t pin_id, uint64_t region_off,
 	       uint64_t len)
 {
-	uint64_t b = region_off / BLK, n = len / BLK;
-	uint32_t i;
 	int err;
 
 	if (!len || region_off % BLK || len % BLK)
@@ -100,7 +121,7 @@ int store_hold(struct store *st, uint64_t pin_id, uint64_t region_off,
 	err = st_writable(st);
 	if (err)
 		goto out;
-	if (!alloc_in_data(&st->al, b, n)) {
+	if (!hold_range_ok(st, region_off, len)) {
 		err = -EINVAL;
 		goto out;
 	}
@@ -108,30 +129,24 @@ int store_hold(struct store *st, uint64_t pin_id, uint64_t region_off,
 		err = -ENOSPC;
 		goto out;
 	}
-	i = st->hfree[--st->nhfree];
 	tx_begin(st);
-	st->holds[i].pin_id = st64(pin_id);
-	st->holds[i].rblk = st64(b);
-	st->holds[i].nblocks = st64(n);
-	hold_log(st, i);
-	alloc_hold_inc(&st->al, b, n);
-	hidx_add(st, i);
-	st->holds_used++;
+	hold_add_locked(st, pin_id, region_off / BLK, len / BLK);
 	err = tx_commit(st);
 out:
 	st_unlock(st);
 	return err;
 }
 
-int store_release_holds(struct store *st, uint64_t pin_id)
+/* Journal bytes one hold record takes (the journal's record header is at
+ * most 32 bytes). */
+#define HOLD_TX_BYTES (32u + sizeof(struct pfs_dhold))
+
+/* Drop every hold of PIN_ID inside the open transaction, committing and
+ * opening another whenever the journal fills. */
+static int holds_drop_locked(struct store *st, uint64_t pin_id)
 {
 	int err;
 
-	st_wrlock(st);
-	err = st_writable(st);
-	if (err)
-		goto out;
-	tx_begin(st);
 	for (uint32_t *pp = &st->hbucket[hbucket_of(st, pin_id)]; *pp != HNIL;) {
 		uint32_t i = *pp;
 		struct pfs_dhold *h = &st->holds[i];
@@ -150,11 +165,25 @@ int store_release_holds(struct store *st, uint64_t pin_id)
 		if (jrnl_room(st->jr) < 4096) {
 			err = tx_commit(st);
 			if (err)
-				goto out;
+				return err;
 			tx_begin(st);
 		}
 	}
-	err = tx_commit(st);
+	return 0;
+}
+
+int store_release_holds(struct store *st, uint64_t pin_id)
+{
+	int err;
+
+	st_wrlock(st);
+	err = st_writable(st);
+	if (err)
+		goto out;
+	tx_begin(st);
+	err = holds_drop_locked(st, pin_id);
+	if (!err)
+		err = tx_commit(st);
 out:
 	st_unlock(st);
 	return err;
@@ -203,26 +232,107 @@ uint32_t store_preg_slots(struct store *st)
 	return st->sb.preg_slots;
 }
 
-int store_preg_put(struct store *st, uint32_t slot, const void *rec)
+/* Log registry slot SLOT: REC, or empty for NULL. */
+static void preg_log(struct store *st, uint32_t slot, const void *rec)
 {
 	struct pfs_dpreg p;
-	int err;
 
-	if (slot >= st->sb.preg_slots)
-		return -EINVAL;
 	memset(&p, 0, sizeof(p));
 	if (rec) {
 		p.state = st32(1);
 		memcpy(p.rec, rec, sizeof(p.rec));
 	}
+	tx_put(st, st->sb.preg_off + (uint64_t)slot * sizeof(p), &p,
+	       sizeof(p));
+}
+
+int store_preg_put(struct store *st, uint32_t slot, const void *rec)
+{
+	int err;
+
+	if (slot >= st->sb.preg_slots)
+		return -EINVAL;
 	st_wrlock(st);
 	err = st_writable(st);
 	if (!err) {
 		tx_begin(st);
-		tx_put(st, st->sb.preg_off + (uint64_t)slot * sizeof(p), &p,
-		       sizeof(p));
+		preg_log(st, slot, rec);
 		err = tx_commit(st);
 	}
+	st_unlock(st);
+	return err;
+}
+
+/*
+ * A pin: its record and holds in one transaction (journal order: the
+ * records, persist; the commit header, persist; the homes), so no crash
+ * leaves holds without their record or the reverse.  Only a pin with more
+ * holds than the journal fits spills the rest into following
+ * transactions, after the record: a crash between them leaves a record
+ * with part of its holds, which recovery treats as the pin (revived) or
+ * releases with it.
+ */
+int store_pin_hold(struct store *st, uint32_t slot, const void *rec,
+		   uint64_t pin_id, const struct store_hold_range *r,
+		   uint32_t n)
+{
+	uint32_t i;
+	int err;
+
+	if (slot >= st->sb.preg_slots || !rec || !pin_id || (n && !r))
+		return -EINVAL;
+	st_wrlock(st);
+	err = st_writable(st);
+	if (err)
+		goto out;
+	for (i = 0; i < n; i++) {
+		if (!hold_range_ok(st, r[i].region_off, r[i].len)) {
+			err = -EINVAL;
+			goto out;
+		}
+	}
+	if (n > st->nhfree) {
+		err = -ENOSPC;
+		goto out;
+	}
+	tx_begin(st);
+	preg_log(st, slot, rec);
+	for (i = 0; i < n; i++) {
+		if (jrnl_room(st->jr) < HOLD_TX_BYTES) {
+			err = tx_commit(st);
+			if (err)
+				goto out;
+			tx_begin(st);
+		}
+		hold_add_locked(st, pin_id, r[i].region_off / BLK,
+				r[i].len / BLK);
+	}
+	err = tx_commit(st);
+out:
+	st_unlock(st);
+	return err;
+}
+
+/* The end of a pin: record and holds in one transaction (a huge release
+ * spills holds into following ones; the record goes first, so a crash
+ * leaves holds without a record, released at the next mount). */
+int store_pin_release(struct store *st, uint32_t slot, uint64_t pin_id)
+{
+	int err;
+
+	if (slot != UINT32_MAX && slot >= st->sb.preg_slots)
+		return -EINVAL;
+	st_wrlock(st);
+	err = st_writable(st);
+	if (err)
+		goto out;
+	tx_begin(st);
+	if (slot != UINT32_MAX)
+		preg_log(st, slot, NULL);
+	err = holds_drop_locked(st, pin_id);
+	if (!err)
+		err = tx_commit(st);
+out:
 	st_unlock(st);
 	return err;
 }

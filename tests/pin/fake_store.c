@@ -581,3 +581,44 @@ int store_reclaim_orphans(struct store *st)
 	pthread_mutex_unlock(&st->lock);
 	return 0;
 }
+
+/* As the store's: everything checked first, then record and holds. */
+int store_pin_hold(struct store *st, uint32_t slot, const void *rec,
+		   uint64_t pin_id, const struct store_hold_range *r,
+		   uint32_t n)
+{
+	uint32_t i;
+	uint64_t b;
+
+	if (slot >= FAKE_SLOTS || !rec || !pin_id || (n && !r))
+		return -EINVAL;
+	for (i = 0; i < n; i++)
+		if (r[i].region_off % 4096 || r[i].len % 4096 || !r[i].len ||
+		    (r[i].region_off + r[i].len) / 4096 > FAKE_BLOCKS)
+			return -EINVAL;
+	pthread_mutex_lock(&st->lock);
+	if (st->nholds + n > 4096) {
+		pthread_mutex_unlock(&st->lock);
+		return -ENOSPC;
+	}
+	st->preg_used[slot] = true;
+	memcpy(st->preg[slot], rec, STORE_PREG_RECORD_SIZE);
+	for (i = 0; i < n; i++) {
+		st->holds[st->nholds++] =
+			(struct fhold){ pin_id, r[i].region_off, r[i].len };
+		for (b = r[i].region_off / 4096;
+		     b < (r[i].region_off + r[i].len) / 4096; b++)
+			st->holdcnt[b]++;
+	}
+	pthread_mutex_unlock(&st->lock);
+	return 0;
+}
+
+int store_pin_release(struct store *st, uint32_t slot, uint64_t pin_id)
+{
+	if (slot != UINT32_MAX && slot >= FAKE_SLOTS)
+		return -EINVAL;
+	if (slot != UINT32_MAX)
+		store_preg_put(st, slot, NULL);
+	return store_release_holds(st, pin_id);
+}
