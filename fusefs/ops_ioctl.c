@@ -8,6 +8,7 @@
 #include "pinfs/ioctl.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -65,6 +66,37 @@ static int check_sizes(unsigned int cmd, size_t in_bufsz, size_t out_bufsz)
 	return in_bufsz == want_in && out_bufsz == want_out ? 0 : -EINVAL;
 }
 
+/*
+ * Bytes of a successful reply: the replies that end in an array (pins'
+ * and files' extents) stop after the COUNT entries filled in; the kernel
+ * copies only what the reply carries, so the rest of the caller's buffer
+ * is left as it was (docs/abi.md).  A pin of one extent answers 96 bytes,
+ * not the 16 KiB of the whole struct.
+ */
+static size_t reply_size(unsigned int cmd, const void *out, size_t full)
+{
+	size_t n;
+
+	switch (cmd) {
+	case PINFS_IOC_PIN:
+	case PINFS_IOC_ATTACH: {
+		const struct pinfs_pin *p = out;
+
+		n = p->count < PINFS_EXTENTS_MAX ? p->count : PINFS_EXTENTS_MAX;
+		return offsetof(struct pinfs_pin, ext) + n * sizeof(p->ext[0]);
+	}
+	case PINFS_IOC_EXTENTS: {
+		const struct pinfs_extents *x = out;
+
+		n = x->count < PINFS_EXTENTS_MAX ? x->count : PINFS_EXTENTS_MAX;
+		return offsetof(struct pinfs_extents, ext) +
+		       n * sizeof(x->ext[0]);
+	}
+	default:
+		return full;
+	}
+}
+
 void ops_ioctl(fuse_req_t req, fuse_ino_t ino, unsigned int cmd, void *arg,
 	       struct fuse_file_info *fi, unsigned flags, const void *in_buf,
 	       size_t in_bufsz, size_t out_bufsz)
@@ -91,7 +123,9 @@ void ops_ioctl(fuse_req_t req, fuse_ino_t ino, unsigned int cmd, void *arg,
 	if (!ret && in_bufsz && !in_buf)
 		ret = -EINVAL;
 	if (!ret && out_bufsz) {
-		c.out = calloc(1, out_bufsz);
+		/* an _IOWR buffer is all input first: no zeroing needed */
+		c.out = in_bufsz == out_bufsz ? malloc(out_bufsz)
+					      : calloc(1, out_bufsz);
 		if (!c.out)
 			ret = -ENOMEM;
 		else if (in_bufsz)
@@ -102,7 +136,9 @@ void ops_ioctl(fuse_req_t req, fuse_ino_t ino, unsigned int cmd, void *arg,
 		ret = ic->run(&c);
 	}
 	if (ret == 0)
-		fuse_reply_ioctl(req, 0, c.out, out_bufsz);
+		fuse_reply_ioctl(req, 0, c.out,
+				 out_bufsz ? reply_size(cmd, c.out, out_bufsz)
+					   : 0);
 	else if (ret != IOCTL_TAKEN)
 		ops_reply_err(req, ret, "ioctl");
 	free(c.out);

@@ -422,6 +422,56 @@ START_TEST(write_pin_needs_write_permission)
 }
 END_TEST
 
+/* PIN and EXTENTS answer the header and `count` extents only: the rest
+ * of the caller's buffer is left as it was (docs/abi.md). */
+static bool untouched(const void *from, const void *to)
+{
+	for (const unsigned char *c = from; c < (const unsigned char *)to; c++)
+		if (*c != 0xEE)
+			return false;
+	return true;
+}
+
+START_TEST(short_replies)
+{
+	struct pinfs_pin *pp = fresh(sizeof(*pp));
+	struct pinfs_extents *x;
+	struct pinfs_unpin *u;
+	const char *f;
+	uint32_t n;
+	int fd;
+
+	rv_mount("", "64M");
+	f = rv_path("short");
+	rv_make_file(f, MIB, 151);
+	fd = open(f, O_RDWR | O_CLOEXEC);
+	ck_assert_int_ge(fd, 0);
+	memset(pp->ext, 0xEE, sizeof(pp->ext));
+	pp->len = MIB;
+	ck_assert_int_eq(raw(fd, PINFS_IOC_PIN), 0);
+	n = pp->count;
+	ck_assert_uint_ge(n, 1);
+	ck_assert_uint_lt(n, PINFS_EXTENTS_MAX);
+	ck_assert_uint_gt(pp->ext[n - 1].len, 0);
+	ck_assert(untouched(&pp->ext[n], &pp->ext[PINFS_EXTENTS_MAX]));
+	uint64_t id = pp->pin_id;
+
+	x = fresh(sizeof(*x));
+	memset(x->ext, 0xEE, sizeof(x->ext));
+	x->pin_id = id;
+	ck_assert_int_eq(raw(fd, PINFS_IOC_EXTENTS), 0);
+	ck_assert_uint_eq(x->count, n);
+	ck_assert_uint_gt(x->ext[n - 1].len, 0);
+	ck_assert(untouched(&x->ext[n], &x->ext[PINFS_EXTENTS_MAX]));
+
+	u = fresh(sizeof(*u));
+	u->pin_id = id;
+	ck_assert_int_eq(raw(fd, PINFS_IOC_UNPIN), 0);
+	close(fd);
+	rv_finish();
+}
+END_TEST
+
 /* Pin limits (like RLIMIT_MEMLOCK): EDQUOT past the holder's, ENOSPC
  * past the mount's; INFO counts the pinned bytes. */
 struct limit_args {
@@ -611,6 +661,7 @@ int main(void)
 		{ "write_permission", write_pin_needs_write_permission, 30 },
 		{ "limits", pin_limits, 30 },
 		{ "scale", ten_thousand_pins_then_a_free_range, 90 },
+		{ "short_replies", short_replies, 30 },
 	};
 
 	return rv_run_suite("revoke-input", cases,
