@@ -31,7 +31,7 @@ static const char *const kernel_flags[] = {
 /* Meaningful to mount(8) or fstab only. */
 static const char *const ignored_flags[] = {
 	"defaults", "auto", "noauto", "nofail", "user", "nouser", "users",
-	"owner", "group", "_netdev", "default_permissions", NULL,
+	"owner", "group", "_netdev", NULL,
 };
 
 static bool in_list(const char *const *list, const char *s)
@@ -53,6 +53,7 @@ void mount_opts_init(struct mount_opts *o)
 	snprintf(o->policy, sizeof(o->policy), "break");
 	o->lease_break_ms = MOUNT_OPTS_DEFAULT_LEASE_BREAK_MS;
 	o->kill_grace_ms = MOUNT_OPTS_DEFAULT_KILL_GRACE_MS;
+	o->perm = MOUNT_PERM_KERNEL;
 }
 
 __attribute__((format(printf, 3, 4)))
@@ -173,6 +174,8 @@ static int parse_one(struct mount_opts *o, char *opt, char *err,
 			o->debug = true;
 		else if (!strcmp(opt, "deny_ebusy"))
 			o->deny_ebusy = true;
+		else if (!strcmp(opt, "default_permissions"))
+			o->perm = MOUNT_PERM_KERNEL;
 		else if (in_list(kernel_flags, opt))
 			return add_kernel_flag(o, opt, err, errlen);
 		else if (in_list(ignored_flags, opt) || !strncmp(opt, "x-", 2))
@@ -201,6 +204,15 @@ static int parse_one(struct mount_opts *o, char *opt, char *err,
 		o->have_pin_gid = true;
 	} else if (!strcmp(opt, "policy")) {
 		return set_policy(o, val, err, errlen);
+	} else if (!strcmp(opt, "permissions")) {
+		if (!strcmp(val, "daemon"))
+			o->perm = MOUNT_PERM_DAEMON;
+		else if (!strcmp(val, "kernel"))
+			o->perm = MOUNT_PERM_KERNEL;
+		else
+			return fail(err, errlen,
+				    "bad value for permissions: '%s' (daemon "
+				    "or kernel)", val);
 	} else if (!strcmp(opt, "lease_break_time")) {
 		return parse_ms(opt, val, 1, &o->lease_break_ms, err, errlen);
 	} else if (!strcmp(opt, "kill_grace")) {

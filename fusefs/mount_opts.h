@@ -24,8 +24,18 @@
 #define MOUNT_OPTS_POLICY_MAX PATH_MAX
 #define MOUNT_OPTS_KERNEL_MAX 512
 
+/*
+ * Who checks access by the mode bits (permissions=, docs/daemon.md):
+ * the daemon on every request, or the kernel (default_permissions).
+ */
+enum mount_perm {
+	MOUNT_PERM_DAEMON = 0,
+	MOUNT_PERM_KERNEL,
+};
+
 struct mount_opts {
 	uint64_t size;          /* size=: format a missing region file */
+	enum mount_perm perm;   /* permissions=, default_permissions */
 	bool allow_other;
 	bool ro;
 	bool debug;

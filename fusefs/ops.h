@@ -27,6 +27,7 @@
 #define OPS_ENTRY_TIMEOUT 1.0
 
 struct inval_queue;
+struct dentry_queue;
 struct pending_queue;
 struct poll_table;
 struct pin_table;
@@ -39,6 +40,7 @@ struct fs {
 	const struct mount_opts *opts;
 	const char *region;           /* real path */
 	struct inval_queue *inval;
+	struct dentry_queue *dentries; /* name expiry (ops_dentry.c) */
 	struct pending_queue *pending;
 	struct poll_table *polls;
 	struct pin_table *pt;         /* NULL on a read-only mount */
@@ -58,9 +60,10 @@ extern const struct fuse_lowlevel_ops ops_table;
 void ops_reply_err(fuse_req_t req, int neg_errno, const char *op);
 
 void ops_attr_to_stat(const struct store_attr *a, struct stat *st);
-/* Take a lookup reference on A->ino and reply with the entry. */
+/* Take a lookup reference on A->ino and reply with the entry, cached
+ * by the kernel for ENTRY_TIMEOUT seconds (perm_entry_timeout()). */
 void ops_reply_entry(fuse_req_t req, const struct store_attr *a,
-		     const char *op);
+		     double entry_timeout, const char *op);
 struct store_cred ops_cred(fuse_req_t req);
 /* Apply the caller's umask (FUSE_CAP_DONT_MASK is on). */
 uint32_t ops_umask(fuse_req_t req, uint32_t mode);
@@ -76,7 +79,8 @@ void ops_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi);
 void ops_readlink(fuse_req_t req, fuse_ino_t ino);
 void ops_statfs(fuse_req_t req, fuse_ino_t ino);
 void ops_access(fuse_req_t req, fuse_ino_t ino, int mask);
-/* May the caller access A for MASK (R_OK|W_OK|X_OK), by the mode bits? */
+/* May the caller access A for MASK (R_OK|W_OK|X_OK), by the mode bits?
+ * (ops_perm.c; perm_check() with a bool answer) */
 bool ops_may(fuse_req_t req, const struct store_attr *a, int mask);
 
 /* ops_setattr.c */
@@ -164,5 +168,16 @@ void inval_stop(struct fs *fs);
  * thread, including handlers of that inode.
  */
 void fs_invalidate(struct fs *fs, uint64_t ino, uint64_t off, uint64_t len);
+
+/* ops_dentry.c: expiry of the kernel's cached names (see ops_perm.h) */
+int dentry_start(struct fs *fs);
+void dentry_stop(struct fs *fs);
+/*
+ * Make the kernel revalidate (LOOKUP) its cached name NAME in directory
+ * PARENT, or every cached name in PARENT when NAME is NULL, on the next
+ * walk.  Asynchronous (a worker thread calls the kernel, which locks
+ * PARENT); callable from any handler.
+ */
+void fs_expire_entry(struct fs *fs, uint64_t parent, const char *name);
 
 #endif /* PINFS_FUSEFS_OPS_H */

@@ -5,6 +5,7 @@
  * resumes after it.
  */
 #include "ops.h"
+#include "ops_perm.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -29,6 +30,7 @@ struct dir_fill {
 	char *buf;
 	size_t size, used;
 	bool plus;
+	double entry_timeout;   /* readdirplus: perm_entry_timeout() */
 	struct dir_item *items;
 	size_t n, cap;
 };
@@ -112,7 +114,7 @@ static int fill_plus(struct dir_fill *f)
 			e.ino = it->ino;
 			e.generation = a.generation;
 			e.attr_timeout = OPS_ATTR_TIMEOUT;
-			e.entry_timeout = OPS_ENTRY_TIMEOUT;
+			e.entry_timeout = f->entry_timeout;
 			ops_attr_to_stat(&a, &e.attr);
 		}
 		f->used += fuse_add_direntry_plus(f->req, f->buf + f->used,
@@ -134,6 +136,21 @@ static void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size,
 	if (off < 0) {
 		ops_reply_err(req, -EINVAL, op);
 		return;
+	}
+	if (plus) {
+		struct store_attr d;
+
+		/* the listing needed read permission at opendir; its
+		 * entries are cached as a lookup's would be */
+		f.entry_timeout = OPS_ENTRY_TIMEOUT;
+		if (perm_by_daemon(f.fs)) {
+			ret = store_getattr(f.fs->st, ino, &d);
+			if (ret) {
+				ops_reply_err(req, ret, op);
+				return;
+			}
+			f.entry_timeout = perm_entry_timeout(f.fs, &d);
+		}
 	}
 	f.buf = malloc(size ? size : 1);
 	if (!f.buf) {
@@ -160,6 +177,8 @@ void ops_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 
 	if (!ret && !S_ISDIR(a.mode))
 		ret = -ENOTDIR;
+	if (!ret)
+		ret = perm_open(req, &a, fi->flags);
 	if (ret) {
 		ops_reply_err(req, ret, "opendir");
 		return;

@@ -4,26 +4,30 @@
  * statfs, access.
  */
 #include "ops.h"
+#include "ops_perm.h"
 
 #include <errno.h>
 #include <string.h>
 #include <unistd.h>
 
+/* Search permission on PARENT first (EACCES even for a missing name,
+ * as Linux answers); the entry timeout follows PARENT's mode. */
 void ops_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
-	struct store_attr a;
+	struct fs *fs = ops_fs(req);
+	struct store_attr a, d;
 	int ret;
 
-	if (strlen(name) > STORE_NAME_MAX) {
-		ops_reply_err(req, -ENAMETOOLONG, "lookup");
-		return;
-	}
-	ret = store_lookup(ops_fs(req)->st, parent, name, &a);
+	ret = perm_dir(req, parent, X_OK, &d);
+	if (!ret && strlen(name) > STORE_NAME_MAX)
+		ret = -ENAMETOOLONG;
+	if (!ret)
+		ret = store_lookup(fs->st, parent, name, &a);
 	if (ret) {
 		ops_reply_err(req, ret, "lookup");
 		return;
 	}
-	ops_reply_entry(req, &a, "lookup");
+	ops_reply_entry(req, &a, perm_entry_timeout(fs, &d), "lookup");
 }
 
 static void forget_one(struct fs *fs, fuse_ino_t ino, uint64_t nlookup)
@@ -91,25 +95,10 @@ void ops_statfs(fuse_req_t req, fuse_ino_t ino)
 	fuse_reply_statfs(req, &sv);
 }
 
-bool ops_may(fuse_req_t req, const struct store_attr *a, int mask)
-{
-	const struct fuse_ctx *ctx = fuse_req_ctx(req);
-	uint32_t bits;
-
-	if (ctx->uid == 0) /* root may execute what someone may execute */
-		return !(mask & X_OK) || S_ISDIR(a->mode) || (a->mode & 0111);
-	if (ctx->uid == a->uid)
-		bits = (a->mode >> 6) & 7;
-	else if (ops_in_group(req, a->gid))
-		bits = (a->mode >> 3) & 7;
-	else
-		bits = a->mode & 7;
-	return !((uint32_t)mask & 7 & ~bits);
-}
-
 /*
- * access(2).  With default_permissions the kernel checks by itself and
- * rarely asks; when it does, answer by the mode bits as the kernel would.
+ * access(2), faccessat(2) and chdir(2): the kernel asks with the
+ * caller's real ids (permissions=daemon; with default_permissions it
+ * checks by itself and rarely asks).  Answer by the mode bits.
  */
 void ops_access(fuse_req_t req, fuse_ino_t ino, int mask)
 {
@@ -120,6 +109,6 @@ void ops_access(fuse_req_t req, fuse_ino_t ino, int mask)
 	if (ret)
 		ops_reply_err(req, ret, "access");
 	else
-		fuse_reply_err(req, mask == F_OK || ops_may(req, &a, mask) ?
-					    0 : EACCES);
+		fuse_reply_err(req, mask == F_OK ? 0
+					   : -perm_check(req, &a, mask));
 }

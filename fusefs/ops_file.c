@@ -12,6 +12,7 @@
 #include "ops.h"
 #include "ops_io.h"
 #include "ops_pending.h"
+#include "ops_perm.h"
 #include "pin.h"
 #include "log.h"
 
@@ -38,15 +39,17 @@ void ops_create(fuse_req_t req, fuse_ino_t parent, const char *name,
 	struct fs *fs = ops_fs(req);
 	struct store_cred cred = ops_cred(req);
 	struct fuse_entry_param e;
-	struct store_attr a;
+	struct store_attr a, d;
 	int ret;
 
-	if (strlen(name) > STORE_NAME_MAX) {
-		ops_reply_err(req, -ENAMETOOLONG, "create");
-		return;
-	}
-	ret = store_mknod(fs->st, parent, name,
-			  S_IFREG | ops_umask(req, mode & 07777), 0, &cred, &a);
+	/* the new file itself is opened without a check (as Linux does) */
+	ret = perm_dir(req, parent, W_OK | X_OK, &d);
+	if (!ret && strlen(name) > STORE_NAME_MAX)
+		ret = -ENAMETOOLONG;
+	if (!ret)
+		ret = store_mknod(fs->st, parent, name,
+				  S_IFREG | ops_umask(req, mode & 07777), 0,
+				  &cred, &a);
 	if (!ret)
 		ret = store_iget(fs->st, a.ino);
 	if (ret) {
@@ -57,7 +60,7 @@ void ops_create(fuse_req_t req, fuse_ino_t parent, const char *name,
 	e.ino = a.ino;
 	e.generation = a.generation;
 	e.attr_timeout = OPS_ATTR_TIMEOUT;
-	e.entry_timeout = OPS_ENTRY_TIMEOUT;
+	e.entry_timeout = perm_entry_timeout(fs, &d);
 	ops_attr_to_stat(&a, &e.attr);
 	set_open_flags(fs, fi);
 	if (fuse_reply_create(req, &e, fi))
@@ -73,6 +76,8 @@ void ops_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	ret = store_getattr(fs->st, ino, &a);
 	if (!ret && S_ISDIR(a.mode))
 		ret = -EISDIR;
+	if (!ret)
+		ret = perm_open(req, &a, fi->flags);
 	if (ret) {
 		ops_reply_err(req, ret, "open");
 		return;

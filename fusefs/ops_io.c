@@ -29,8 +29,10 @@
 
 static _Thread_local bool tl_kill;
 static _Atomic uint64_t init_unique; /* 0: no INIT to amend */
+static atomic_bool killpriv_v2;     /* the INIT reply asked for it */
 
 bool ops_io_kill_suidgid(void) { return tl_kill; }
+bool ops_io_killpriv_v2(void) { return atomic_load(&killpriv_v2); }
 
 static void note_request(const uint8_t *buf, size_t n)
 {
@@ -98,6 +100,7 @@ static void amend_init(struct iovec *iov, int count)
 	memcpy(&flags, out, sizeof(flags));
 	flags |= FUSE_HANDLE_KILLPRIV_V2;
 	memcpy(out, &flags, sizeof(flags));
+	atomic_store(&killpriv_v2, true);
 	log_msg(LOG_DEBUG, "init: HANDLE_KILLPRIV_V2 added to the reply");
 }
 

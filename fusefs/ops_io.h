@@ -21,4 +21,8 @@ int ops_io_install(struct fuse_session *se);
  * lacks CAP_FSETID, and for every chown). */
 bool ops_io_kill_suidgid(void);
 
+/* True once the INIT reply negotiated HANDLE_KILLPRIV_V2: the kernel
+ * then never sends a mode change on behalf of a writer. */
+bool ops_io_killpriv_v2(void);
+
 #endif

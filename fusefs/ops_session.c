@@ -98,6 +98,7 @@ static void stop_all(struct fs *fs)
 	pin_table_delete(&fs->pt);
 	pending_stop(fs);
 	inval_stop(fs);
+	dentry_stop(fs);
 }
 
 void daemon_notify_parent(int *fd, unsigned char status)
@@ -140,7 +141,8 @@ static int build_optstr(const struct daemon_params *p, char *buf, size_t len)
 		return -ENAMETOOLONG;
 	used = strlen(buf);
 	n = snprintf(buf + used, len - used,
-		     ",subtype=pinfs,default_permissions%s%s%s%s",
+		     ",subtype=pinfs%s%s%s%s%s",
+		     o->perm == MOUNT_PERM_KERNEL ? ",default_permissions" : "",
 		     o->allow_other ? ",allow_other" : "",
 		     o->ro ? ",ro" : "", o->kernel[0] ? "," : "", o->kernel);
 	return n < 0 || (size_t)n >= len - used ? -ENAMETOOLONG : 0;
@@ -233,7 +235,8 @@ int daemon_run(struct store *st, const struct daemon_params *p)
 		fprintf(stderr, "pinfs mount: cannot set signal handlers\n");
 		goto out_destroy;
 	}
-	if (inval_start(&fs) || pending_start(&fs) || poll_start(&fs)) {
+	if (inval_start(&fs) || dentry_start(&fs) || pending_start(&fs) ||
+	    poll_start(&fs)) {
 		fprintf(stderr, "pinfs mount: cannot start worker threads\n");
 		goto out_threads;
 	}

@@ -76,7 +76,7 @@ void ops_attr_to_stat(const struct store_attr *a, struct stat *st)
 }
 
 void ops_reply_entry(fuse_req_t req, const struct store_attr *a,
-		     const char *op)
+		     double entry_timeout, const char *op)
 {
 	struct fs *fs = ops_fs(req);
 	struct fuse_entry_param e;
@@ -93,7 +93,7 @@ void ops_reply_entry(fuse_req_t req, const struct store_attr *a,
 	e.ino = a->ino;
 	e.generation = a->generation;
 	e.attr_timeout = OPS_ATTR_TIMEOUT;
-	e.entry_timeout = OPS_ENTRY_TIMEOUT;
+	e.entry_timeout = entry_timeout;
 	ops_attr_to_stat(a, &e.attr);
 	if (fuse_reply_entry(req, &e) && a->ino != STORE_ROOT_INO)
 		store_iput(fs->st, a->ino, 1); /* the kernel never saw it */

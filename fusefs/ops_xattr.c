@@ -1,14 +1,17 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * ops_xattr.c - extended attributes.  The store keeps any name; the
- * daemon lets through user.* (anyone the kernel allows) and
- * trusted.pinfs.* (root only, also hidden from others' listings).
+ * daemon lets through user.* (read permission to get, write permission
+ * to set or remove: checked here with permissions=daemon, by the kernel
+ * with permissions=kernel) and trusted.pinfs.* (root only, also hidden
+ * from others' listings; the VFS also keeps trusted.* for root).
  * Other namespaces (security.*, system.posix_acl_*) are not supported.
  * trusted.pinfs.policy names the file's revoke policy: the pin layer
  * checks it (EINVAL for a policy the mount does not know) before it is
  * stored.
  */
 #include "ops.h"
+#include "ops_perm.h"
 #include "pin.h"
 
 #include <errno.h>
@@ -42,6 +45,21 @@ static int check_name(fuse_req_t req, const char *name)
 	return -EOPNOTSUPP;
 }
 
+/* permissions=daemon: user.* needs MASK on INO (Linux's
+ * xattr_permission; the VFS checks the file type and sticky rules). */
+static int check_access(fuse_req_t req, fuse_ino_t ino, const char *name,
+			int mask)
+{
+	struct fs *fs = ops_fs(req);
+	struct store_attr a;
+	int ret;
+
+	if (!perm_by_daemon(fs) || !has_prefix(name, USER_PREFIX))
+		return 0;
+	ret = store_getattr(fs->st, ino, &a);
+	return ret ? ret : perm_check(req, &a, mask);
+}
+
 /* Tell the pin layer of a new per-file policy (VALUE, not NUL-ended). */
 static int set_policy(struct fs *fs, uint64_t ino, const char *value,
 		      size_t size)
@@ -65,6 +83,8 @@ void ops_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
 
 	if (!ret && (flags & ~(XATTR_CREATE | XATTR_REPLACE)))
 		ret = -EINVAL;
+	if (!ret)
+		ret = check_access(req, ino, name, W_OK);
 	if (!ret && size > STORE_XATTR_SIZE_MAX)
 		ret = -E2BIG;
 	if (flags & XATTR_CREATE)
@@ -91,6 +111,8 @@ void ops_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
 
 	if (ret == -EPERM)
 		ret = -ENODATA; /* hidden from non-root */
+	if (!ret)
+		ret = check_access(req, ino, name, R_OK);
 	if (ret) {
 		ops_reply_err(req, ret, "getxattr");
 		return;
@@ -163,6 +185,8 @@ void ops_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name)
 	struct fs *fs = ops_fs(req);
 	int ret = check_name(req, name);
 
+	if (!ret)
+		ret = check_access(req, ino, name, W_OK);
 	if (!ret)
 		ret = store_removexattr(fs->st, ino, name);
 	if (!ret && fs->pt && !strcmp(name, PIN_POLICY_XATTR))

@@ -103,6 +103,7 @@ START_TEST(opts_defaults)
 	ck_assert(!o.have_pin_uid && !o.have_pin_gid);
 	ck_assert_uint_eq(o.size, 0);
 	ck_assert_str_eq(o.kernel, "");
+	ck_assert_int_eq(o.perm, MOUNT_PERM_KERNEL);
 }
 END_TEST
 
@@ -185,7 +186,9 @@ START_TEST(opts_bad)
 		"max_pin_bytes_holder=", "pin_uid=no-such-user-xyz",
 		"pin_gid=no-such-group-xyz", "policy=", "policy=bogus",
 		"policy=relative/path.so", "fsname=x", "allow_other=1",
-		"ro,bogus=1", "deny_ebusy=1",
+		"ro,bogus=1", "deny_ebusy=1", "permissions=", "permissions=both",
+		"permissions=Kernel", "permissions=daemon,permissions=x",
+		"default_permissions=1", "permissions",
 	};
 	struct mount_opts o;
 	char err[256];
@@ -200,6 +203,31 @@ START_TEST(opts_bad)
 	}
 	ck_assert_int_eq(parse(&o, "bogus", err), -EINVAL);
 	ck_assert_str_eq(err, "unknown mount option 'bogus'");
+	ck_assert_int_eq(parse(&o, "permissions=root", err), -EINVAL);
+	ck_assert_str_eq(err, "bad value for permissions: 'root' (daemon or "
+			      "kernel)");
+}
+END_TEST
+
+/* Who checks permissions: permissions=daemon|kernel, default_permissions
+ * is the kernel's; the last word wins. */
+START_TEST(opts_permissions)
+{
+	struct mount_opts o;
+	char err[256];
+
+	ck_assert_int_eq(parse(&o, "permissions=daemon", err), 0);
+	ck_assert_int_eq(o.perm, MOUNT_PERM_DAEMON);
+	ck_assert_int_eq(parse(&o, "permissions=kernel", err), 0);
+	ck_assert_int_eq(o.perm, MOUNT_PERM_KERNEL);
+	ck_assert_int_eq(parse(&o, "default_permissions", err), 0);
+	ck_assert_int_eq(o.perm, MOUNT_PERM_KERNEL);
+	ck_assert_int_eq(parse(&o, "default_permissions,permissions=daemon",
+			       err), 0);
+	ck_assert_int_eq(o.perm, MOUNT_PERM_DAEMON);
+	ck_assert_int_eq(parse(&o, "permissions=daemon,default_permissions",
+			       err), 0);
+	ck_assert_int_eq(o.perm, MOUNT_PERM_KERNEL);
 }
 END_TEST
 
@@ -237,6 +265,7 @@ static Suite *opts_suite(void)
 	tcase_add_test(tc, opts_names_and_policies);
 	tcase_add_test(tc, opts_kernel_and_fstab_words);
 	tcase_add_test(tc, opts_bad);
+	tcase_add_test(tc, opts_permissions);
 	tcase_add_test(tc, opts_later_overrides);
 	suite_add_tcase(s, tc);
 	return s;

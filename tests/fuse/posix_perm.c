@@ -3,10 +3,12 @@
  * posix_perm.c - permissions as seen by other users through allow_other:
  * read/write/exec/search checks, ownership of new inodes, setgid
  * directories, sticky directories, set-id bits cleared by chown and by a
- * non-owner's write.  Each unprivileged step runs in a child that dropped
+ * non-owner's write (and, from perm_walk.c and perm_ops.c, the cases of
+ * perm_cases.h).  Each unprivileged step runs in a child that dropped
  * to PU_UID_A/PU_UID_B (pu_run_as) and reports its errno.
  */
 #include "posix_util.h"
+#include "perm_cases.h"
 
 #include <fcntl.h>
 #include <stdio.h>
@@ -369,4 +371,7 @@ void posix_add_perm(Suite *s)
 	tcase_add_test(tc, test_perm_new_owner);
 	tcase_add_test(tc, test_perm_setgid_dir);
 	tcase_add_test(tc, test_perm_sticky);
+	/* what a daemon checking by itself must enforce (perm_cases.h) */
+	perm_add_walk(s);
+	perm_add_ops(s);
 }
