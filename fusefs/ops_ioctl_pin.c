@@ -10,6 +10,7 @@
  * permission on the file by its mode bits (PIN_CALLER_MAY_WRITE).
  */
 #include "ops_ioctl.h"
+#include "ops_pending.h"
 #include "pin.h"
 
 #include <errno.h>
@@ -107,13 +108,21 @@ int ioc_attach(struct ioctl_call *c)
 	return pin_common(c, true);
 }
 
+/* A request that waited for this pin (a truncate over it, say) is retried
+ * and answered from this thread before the UNPIN is: the holder's
+ * acknowledgement reaches the waiting caller without a thread hop. */
 int ioc_unpin(struct ioctl_call *c)
 {
 	struct pin_caller pc = caller_of(c);
 	struct pin_table *pt;
 	int ret = table(c, &pt);
 
-	return ret ? ret : pin_ioc_unpin(pt, &pc, c->in);
+	if (ret)
+		return ret;
+	pending_inline_begin();
+	ret = pin_ioc_unpin(pt, &pc, c->in);
+	pending_inline_end();
+	return ret;
 }
 
 int ioc_breaks(struct ioctl_call *c)

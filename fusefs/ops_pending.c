@@ -6,7 +6,10 @@
  * Lifetime: an op holds references: one for the request's flow (dropped
  * by finish()) and one while wait_again() is inside pin_wait(), since the
  * engine may call back and the retry thread may finish the op before
- * pin_wait() returns.  Locking: q->lock guards the run queue; op->lock one
+ * pin_wait() returns.  An op that an UNPIN frees is answered by the
+ * thread that ran the UNPIN (pending_inline_begin/end), not queued: one
+ * thread hop less between the holder's acknowledgement and the reply.
+ * Locking: q->lock guards the run queue; op->lock one
  * op's wait state; q->stop_lock (read side around pin_wait) keeps waits
  * from starting once shutdown began.  Never hold op->lock while calling
  * libfuse: libfuse runs our interrupt callback under the request's lock,
@@ -83,6 +86,13 @@ static void finish(struct pending_op *op, int err)
 	pthread_mutex_unlock(&q->lock);
 }
 
+/* Ops woken on this thread while it runs pending_inline (the UNPIN
+ * handler): answered by this thread at pending_inline_end. */
+static __thread struct {
+	bool on;
+	struct pending_op *head, *tail;
+} here;
+
 /* Queue OP for the retry thread with STATUS (0 = retry the call). */
 static void enqueue(struct pending_op *op, int status)
 {
@@ -94,6 +104,15 @@ static void enqueue(struct pending_op *op, int status)
 	op->status = status;
 	pthread_mutex_unlock(&op->lock);
 
+	if (here.on) {
+		op->next = NULL;
+		if (here.tail)
+			here.tail->next = op;
+		else
+			here.head = op;
+		here.tail = op;
+		return;
+	}
 	pthread_mutex_lock(&q->lock);
 	op->next = NULL;
 	if (q->tail)
@@ -236,6 +255,26 @@ static void run_one(struct pending_op *op)
 		return;
 	}
 	finish(op, ret);
+}
+
+void pending_inline_begin(void)
+{
+	here.on = true;
+}
+
+void pending_inline_end(void)
+{
+	struct pending_op *op;
+
+	/* run_one may park an op again (more pins), which never lands
+	 * here: the waits it registers are called back later */
+	here.on = false;
+	while ((op = here.head)) {
+		here.head = op->next;
+		if (!here.head)
+			here.tail = NULL;
+		run_one(op);
+	}
 }
 
 static void *retry_thread(void *arg)

@@ -8,7 +8,9 @@
  * and the call's arguments), hands it to pending_park() and returns,
  * freeing its worker thread.  pin_wait()'s callback (on the revoke
  * engine's thread) queues the op to the daemon's retry thread, which runs
- * op->retry(): the same store call again.  retry() replies itself and
+ * op->retry(): the same store call again; when the callback runs inside
+ * an UNPIN handler (the holder acknowledged), that handler's thread runs
+ * op->retry() itself before it answers the UNPIN.  retry() replies itself and
  * returns 0, or returns -EAGAIN to wait again, or another -errno for
  * pending to reply with.  An interrupted caller gets EINTR and the file
  * is left unchanged (pin_wait_cancel).
@@ -65,6 +67,15 @@ struct pending_op *pending_new(fuse_req_t req, uint64_t ino,
  * freed after its final reply.
  */
 void pending_park(struct pending_op *op);
+
+/*
+ * Between these two calls on one thread (a handler that holds no kernel
+ * lock: the UNPIN ioctl), the ops the pin layer wakes on this thread are
+ * kept; pending_inline_end() retries and answers them right here, instead
+ * of handing them to the retry thread.
+ */
+void pending_inline_begin(void);
+void pending_inline_end(void);
 
 int pending_start(struct fs *fs);
 /* No new waits from now on (before pin_table_delete wakes the waiters). */

@@ -16,7 +16,8 @@
  *   4. calls pin_file_release() from its release handler;
  *   5. when a store call returns -EAGAIN (the gate wants pins revoked),
  *      keeps the FUSE request, calls pin_wait() and returns; done_cb then
- *      runs on the engine thread: 0 -> retry the store call (it passes
+ *      runs on the engine thread, or on the thread whose unpin (or other
+ *      pin end) freed the range: 0 -> retry the store call (it passes
  *      the gate again), -errno -> reply that error.  On a FUSE interrupt,
  *      pin_wait_cancel(): 0 -> reply EINTR (nothing changed);
  *   6. answers poll requests on a file with pin_file_poll() and, when
@@ -175,9 +176,13 @@ int pin_file_policy_set(struct pin_table *pt, uint64_t ino, const char *name);
 
 typedef void (*pin_done_fn)(void *arg, int result);
 /*
- * Call DONE(ARG, 0) on the engine thread once no pin overlapping
- * [off, off+len) of INO is being broken (the caller then retries the
- * store call), or DONE(ARG, -ESHUTDOWN) when the table goes away.  DONE
+ * Call DONE(ARG, 0) once no pin overlapping [off, off+len) of INO is being
+ * broken (the caller then retries the store call), or DONE(ARG,
+ * -ESHUTDOWN) when the table goes away.  DONE runs on the engine thread or
+ * on the thread that ended the last such pin (inside pin_ioc_unpin, say),
+ * never inside pin_wait() and never with a pin-table lock held; it may run
+ * before pin_wait() returns.  The breaks the gate queued are sent from the
+ * calling thread before pin_wait() returns.  DONE
  * is called exactly once unless pin_wait_cancel() returns 0.  *HANDLE
  * names the wait for pin_wait_cancel.  While a wait is registered, new
  * pins overlapping its range fail with -EAGAIN.

@@ -252,6 +252,12 @@ int pin_registry_release(struct pin_table *pt, uint32_t slot,
 int pin_registry_scan(struct pin_table *pt);
 
 /* revoke.c */
+/* Send what the gate queued (break signals, poll events) from the calling
+ * thread; no lock held. */
+void pin_send_work(struct pin_table *pt);
+/* Call back, from the calling thread, the waiters no breaking pin blocks
+ * any more; no lock held. */
+void pin_wake_waiters(struct pin_table *pt);
 int pin_engine_start(struct pin_table *pt);
 void pin_engine_stop(struct pin_table *pt);
 void pin_engine_kick(struct pin_table *pt);

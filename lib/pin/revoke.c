@@ -365,6 +365,21 @@ static struct pin_waiter **take_waiters_locked(struct pin_table *pt,
 	return v;
 }
 
+/* Tell the waiters taken by take_waiters_locked to go on; frees WV. */
+static void call_waiters(struct pin_table *pt, struct pin_waiter **wv,
+			 size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		pin_trace_emit(pt->trace, PIN_TR_WAKE, 0, wv[i]->ino,
+			       wv[i]->off, wv[i]->len, 0, 0);
+		wv[i]->done(wv[i]->arg, 0);
+		free(wv[i]);
+	}
+	free(wv);
+}
+
 static void arm_timeout_locked(struct pin_table *pt)
 {
 	struct pin_engine *e = pt->eng;
@@ -487,7 +502,7 @@ static void *engine_main(void *arg)
 	struct pin_waiter **wv;
 	struct pin *fin, *p;
 	struct work *work;
-	size_t nw, nwait, i;
+	size_t nw, nwait;
 	unsigned head, seen;
 
 	for (;;) {
@@ -506,13 +521,7 @@ static void *engine_main(void *arg)
 		/* Signals first, then the waiting changes go on. */
 		do_work(pt, work, nw);
 		free(work);
-		for (i = 0; i < nwait; i++) {
-			pin_trace_emit(pt->trace, PIN_TR_WAKE, 0, wv[i]->ino,
-				       wv[i]->off, wv[i]->len, 0, 0);
-			wv[i]->done(wv[i]->arg, 0);
-			free(wv[i]);
-		}
-		free(wv);
+		call_waiters(pt, wv, nwait);
 
 		if (!e->efd_armed) {
 			struct io_uring_sqe *sqe = get_sqe(e);
@@ -630,8 +639,35 @@ int pin_wait(struct pin_table *pt, uint64_t ino, uint64_t off, uint64_t len,
 	*handle = w->handle;
 	pin_trace_emit(pt->trace, PIN_TR_WAIT, 0, ino, off, len, 0, why);
 	pthread_mutex_unlock(&pt->lock);
+	/* The breaks the gate just queued go out from this thread, now: no
+	 * hop through the engine before the holders hear.  The engine still
+	 * wakes (deadlines, and a waiter that is free already). */
+	pin_send_work(pt);
 	pin_engine_kick(pt);
 	return 0;
+}
+
+void pin_send_work(struct pin_table *pt)
+{
+	struct work *work;
+	size_t n;
+
+	pthread_mutex_lock(&pt->lock);
+	work = take_work_locked(pt, &n);
+	pthread_mutex_unlock(&pt->lock);
+	do_work(pt, work, n);
+	free(work);
+}
+
+void pin_wake_waiters(struct pin_table *pt)
+{
+	struct pin_waiter **wv;
+	size_t n;
+
+	pthread_mutex_lock(&pt->lock);
+	wv = take_waiters_locked(pt, &n, false);
+	pthread_mutex_unlock(&pt->lock);
+	call_waiters(pt, wv, n);
 }
 
 int pin_wait_cancel(struct pin_table *pt, uint64_t handle)

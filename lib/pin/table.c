@@ -495,7 +495,7 @@ void pin_end_locked(struct pin_table *pt, struct pin *p)
  */
 void pin_finish(struct pin_table *pt, struct pin *p)
 {
-	bool kick;
+	bool wake;
 
 	pin_registry_release(pt, p->slot, p->id);
 	if ((p->flags & PINFS_PIN_WRITE) && p->was_live && pt->opt.write_end)
@@ -509,10 +509,12 @@ void pin_finish(struct pin_table *pt, struct pin *p)
 		pt->slots[p->slot] = 0;
 	pin_inode_put_locked(pt, p->inode);
 	pin_holder_put_locked(pt, p->holder);
-	kick = pt->waiters.count != 0; /* waiters may go on */
+	wake = pt->waiters.count != 0;
 	pthread_mutex_unlock(&pt->lock);
-	if (kick)
-		pin_engine_kick(pt);
+	/* Waiters this end frees go on from this thread (the unpin's, for
+	 * an acknowledged break): no hop through the engine. */
+	if (wake)
+		pin_wake_waiters(pt);
 	free(p->ext);
 	free(p);
 }

@@ -54,6 +54,53 @@ START_TEST(test_break_then_unpin)
 }
 END_TEST
 
+/* Who called a waiter back, and from which thread. */
+struct here_res {
+	bool called;
+	int result;
+	pthread_t thread;
+};
+
+static void on_done_here(void *arg, int result)
+{
+	struct here_res *d = arg;
+
+	d->thread = pthread_self();
+	d->result = result;
+	__atomic_store_n(&d->called, true, __ATOMIC_RELEASE);
+}
+
+/* No hop through the engine on an acknowledged break (docs/perf-revoke.md):
+ * the unpin that frees the range calls the waiter back on its own thread,
+ * before it returns. */
+START_TEST(test_unpin_wakes_waiter_inline)
+{
+	struct holder h[1];
+	struct here_res d = { 0 };
+	struct report r;
+	uint64_t id, handle;
+
+	ck_assert_int_eq(holder_spawn(&h[0], H_ACK, SIGUSR1), 0);
+	mk_table("break", 5000, 1000, 0);
+	ck_assert_int_eq(do_lease(&h[0], FH, PINFS_LEASE_BREAKABLE, 0, 0,
+				  SIGUSR1), 0);
+	ck_assert_int_eq(do_pin(&h[0], FH, 8 * 4096, 8 * 4096, 0, &id), 0);
+	ck_assert_int_eq(fake_truncate(st, INO, 4096), -EAGAIN);
+	ck_assert_int_eq(pin_wait(pt, INO, 4096, FILE_SIZE, STORE_CHANGE_TRUNCATE,
+				  on_done_here, &d, &handle), 0);
+	ck_assert_int_eq(holder_report(&h[0], &r, 2000), 0);
+	ck_assert_int_eq(r.signo, SIGUSR1);
+	usleep(50 * 1000); /* the engine's rounds for the kicks are over */
+	ck_assert(!__atomic_load_n(&d.called, __ATOMIC_ACQUIRE));
+	ck_assert_int_eq(do_unpin(&h[0], id), 0);
+	ck_assert(__atomic_load_n(&d.called, __ATOMIC_ACQUIRE));
+	ck_assert_int_eq(d.result, 0);
+	ck_assert(pthread_equal(d.thread, pthread_self()));
+	ck_assert_int_eq(fake_truncate(st, INO, 4096), 0);
+	teardown_all(h, 1);
+}
+END_TEST
+
 START_TEST(test_ignored_break_gets_sigbus)
 {
 	struct holder h[1];
@@ -412,6 +459,7 @@ static Suite *revoke_suite(void)
 
 	tcase_set_timeout(tc, 20);
 	tcase_add_test(tc, test_break_then_unpin);
+	tcase_add_test(tc, test_unpin_wakes_waiter_inline);
 	tcase_add_test(tc, test_ignored_break_gets_sigbus);
 	tcase_add_test(tc, test_caught_sigbus_gets_sigkill);
 	tcase_add_test(tc, test_exit_mid_break);
