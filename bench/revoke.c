@@ -4,10 +4,15 @@
  *
  * Kernel reference (always runs): truncate(2) latency of a tmpfs file whose
  * F_SETLEASE holder (F_RDLCK and F_WRLCK) releases on its F_SETSIG signal,
- * and the F_SETLEASE + F_UNLCK rate.  pinfs: the latency of a truncate over
- * a range that a cooperative holder pinned (lease + pin through the ioctls;
- * unpin on the break signal), the pin+unpin rate and the rate of two bare
- * FUSE ioctls (PINFS_IOC_INFO), all in the same run.
+ * placed by the scheduler and across two CPUs, and the F_SETLEASE +
+ * F_UNLCK rate.  pinfs: the latency of a truncate over a range that a
+ * cooperative holder pinned (lease + pin through the ioctls; unpin on the
+ * break signal), with the same two placements; the pin+unpin rate and the
+ * rate of two bare FUSE ioctls (PINFS_IOC_INFO).  The floor, in the same
+ * run: the same truncate through pinfs on an unpinned file and through
+ * passthrough_ll (one SETATTR round trip each), and one bare FUSE ioctl
+ * round trip; each latency row carries the kernel lease-break figures of
+ * its placement and the ratio to them.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -33,11 +38,27 @@
 #define HOLD_SIG (SIGRTMIN + 2)
 #define WAIT_MS 10000
 
+/* p50/p99 per repeat, every sample (plots), ratio to the kernel p50. */
+struct lat_fig {
+	struct samples p50, p99, all, ratio;
+};
+
+enum lat_row {
+	L_KRD,      /* kernel lease break F_RDLCK, scheduler-placed */
+	L_KWR,      /* F_WRLCK */
+	L_KX,       /* F_RDLCK across two CPUs */
+	L_KT,       /* tmpfs: the pinfs rows' truncate, no lease, no FUSE */
+	L_PIN,      /* pinfs truncate over a pin, scheduler-placed */
+	L_PINX,     /* the same, holder and truncater on two CPUs */
+	L_UNPIN,    /* pinfs truncate, no pin: one SETATTR round trip */
+	L_PT,       /* passthrough_ll truncate: the same, another daemon */
+	L_IOCTL,    /* one bare FUSE ioctl (PINFS_IOC_INFO) */
+	L_COUNT
+};
+
 struct revoke_figs {
-	struct samples krd_p50, krd_p99, kwr_p50, kwr_p99, kx_p50, kx_p99;
-	struct samples pin_p50, pin_p99, ratio_lat;
+	struct lat_fig lat[L_COUNT];
 	struct samples kernel_rate, info_rate, pin_rate, ratio_rate;
-	struct samples all_krd, all_kwr, all_kx, all_pin; /* for the plots */
 };
 
 /* ---- pinfs: the cooperative holder and the timed truncates -------------- */
@@ -106,8 +127,10 @@ static int restore_range(int fd, char *buf)
 }
 
 static int pinfs_break_run(const struct bench_opts *o, const char *path,
-			   unsigned iterations, struct samples *lat)
+			   enum lease_placement where, unsigned iterations,
+			   struct samples *lat)
 {
+	bool xcpu = where == LEASE_XCPU && o->ncpu > 1;
 	unsigned warm = iterations / 10 + 3;
 	int go[2], ready[2], fd, st, h_pid, ret = 0;
 	char *buf;
@@ -134,12 +157,16 @@ static int pinfs_break_run(const struct bench_opts *o, const char *path,
 	if (pid == 0) {
 		close(go[1]);
 		close(ready[0]);
-		/* placed by the scheduler, like the daemon's threads */
-		_exit(holder_main(path, iterations + warm, go[0], ready[1], -1));
+		/* placed by the scheduler, like the daemon's threads, or on
+		 * CPU 1 (the truncater then on CPU 0) as the kernel's xcpu */
+		_exit(holder_main(path, iterations + warm, go[0], ready[1],
+				  xcpu ? 1 : -1));
 	}
 	close(go[0]);
 	close(ready[1]);
 	h_pid = cleanup_push_pid(pid);
+	if (xcpu)
+		stats_pin_cpu(0);
 	for (unsigned i = 0; i < iterations + warm && !ret; i++) {
 		uint64_t t0, t1;
 		char c = 'G';
@@ -158,6 +185,8 @@ static int pinfs_break_run(const struct bench_opts *o, const char *path,
 		if (!ret && i >= warm)
 			ret = samples_add(lat, (double)(t1 - t0) / 1e3);
 	}
+	if (xcpu)
+		stats_unpin_cpu();
 	close(go[1]);
 	close(ready[0]);
 	if (ret) {
@@ -168,6 +197,52 @@ static int pinfs_break_run(const struct bench_opts *o, const char *path,
 		cleanup_forget(h_pid);
 		if (!WIFEXITED(st) || WEXITSTATUS(st))
 			ret = WIFEXITED(st) ? -WEXITSTATUS(st) : -ECHILD;
+	}
+out:
+	close(fd);
+	unlink(path);
+	free(buf);
+	return ret;
+}
+
+/* The floor: the same truncate with nobody holding the range (pinfs or
+ * passthrough_ll: one SETATTR round trip), or (IOCTL) one bare INFO
+ * ioctl round trip. */
+enum floor_op { FLOOR_TRUNCATE, FLOOR_IOCTL };
+
+static int floor_run(const char *path, enum floor_op op, unsigned iterations,
+		     struct samples *lat)
+{
+	unsigned warm = iterations / 10 + 3;
+	char *buf = NULL;
+	int fd, ret = 0;
+
+	fd = open(path, O_CREAT | O_RDWR | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return -errno;
+	if (op == FLOOR_TRUNCATE) {
+		buf = malloc(PIN_LEN);
+		if (!buf) {
+			ret = -ENOMEM;
+			goto out;
+		}
+		memset(buf, 0x3C, PIN_LEN);
+	}
+	for (unsigned i = 0; i < iterations + warm && !ret; i++) {
+		uint64_t t0, t1;
+
+		if (op == FLOOR_TRUNCATE)
+			ret = restore_range(fd, buf);
+		if (ret)
+			break;
+		t0 = stats_now_ns();
+		if (op == FLOOR_TRUNCATE)
+			ret = ftruncate(fd, (off_t)PIN_OFF) < 0 ? -errno : 0;
+		else
+			ret = pinops_info(fd);
+		t1 = stats_now_ns();
+		if (!ret && i >= warm)
+			ret = samples_add(lat, (double)(t1 - t0) / 1e3);
 	}
 out:
 	close(fd);
@@ -223,45 +298,87 @@ static int pair_rate(const struct bench_opts *o, const char *path, bool pin,
 
 /* ---- the run ------------------------------------------------------------- */
 
-static void add_p(struct samples *p50, struct samples *p99,
-		  struct samples *all, struct samples *run)
+/* One run's samples into figure F (p50, p99, all), freeing RUN. */
+static void add_run(struct lat_fig *f, struct samples *run)
 {
-	samples_add(p50, samples_pct(run, 50));
-	samples_add(p99, samples_pct(run, 99));
+	samples_add(&f->p50, samples_pct(run, 50));
+	samples_add(&f->p99, samples_pct(run, 99));
 	for (size_t i = 0; i < run->n; i++)
-		samples_add(all, run->v[i]);
+		samples_add(&f->all, run->v[i]);
 	samples_free(run);
+}
+
+static double last(const struct samples *s)
+{
+	return s->n ? s->v[s->n - 1] : 0;
+}
+
+/* Row R's ratio to its kernel reference, both of this repeat. */
+static void add_ratio(struct revoke_figs *f, enum lat_row r,
+		      enum lat_row kernel)
+{
+	if (f->lat[r].p50.n && f->lat[kernel].p50.n && last(&f->lat[kernel].p50))
+		samples_add(&f->lat[r].ratio, last(&f->lat[r].p50) /
+					      last(&f->lat[kernel].p50));
 }
 
 static int kernel_round(const struct bench_opts *o, struct revoke_figs *f)
 {
+	char path[512];
 	struct samples run = { 0 };
 	double rate;
-	int ret;
+	int ret, h;
 
 	progress("revoke: kernel lease break (F_RDLCK)");
 	ret = lease_break_run(o, o->workdir, F_RDLCK, LEASE_FREE,
 			      o->iterations, &run);
 	if (ret)
 		return ret;
-	add_p(&f->krd_p50, &f->krd_p99, &f->all_krd, &run);
+	add_run(&f->lat[L_KRD], &run);
 	progress("revoke: kernel lease break (F_WRLCK)");
 	ret = lease_break_run(o, o->workdir, F_WRLCK, LEASE_FREE,
 			      o->iterations, &run);
 	if (ret)
 		return ret;
-	add_p(&f->kwr_p50, &f->kwr_p99, &f->all_kwr, &run);
+	add_run(&f->lat[L_KWR], &run);
 	progress("revoke: kernel lease break (F_RDLCK, cross-CPU)");
 	ret = lease_break_run(o, o->workdir, F_RDLCK, LEASE_XCPU,
 			      o->iterations, &run);
 	if (ret)
 		return ret;
-	add_p(&f->kx_p50, &f->kx_p99, &f->all_kx, &run);
+	add_run(&f->lat[L_KX], &run);
+	progress("revoke: kernel truncate of 1 MiB, no lease (tmpfs)");
+	snprintf(path, sizeof(path), "%s/pinfs-bench.%d.trunc", o->workdir,
+		 (int)getpid());
+	h = cleanup_push_file(path);
+	ret = floor_run(path, FLOOR_TRUNCATE, o->iterations, &run);
+	cleanup_undo(h);
+	if (ret) {
+		samples_free(&run);
+		return ret;
+	}
+	add_run(&f->lat[L_KT], &run);
+	add_ratio(f, L_KT, L_KRD);
 	progress("revoke: kernel F_SETLEASE + F_UNLCK rate");
 	ret = lease_rate_run(o, o->workdir, &rate);
 	if (!ret)
 		samples_add(&f->kernel_rate, rate);
 	return ret;
+}
+
+/* One latency run of row R into F, or *why (when empty) says what failed. */
+static void lat_step(int ret, struct revoke_figs *f, enum lat_row r,
+		     enum lat_row kernel, struct samples *run, char *why,
+		     size_t wlen, const char *what)
+{
+	if (ret) {
+		samples_free(run);
+		if (!why[0])
+			snprintf(why, wlen, "%s: %s", what, strerror(-ret));
+		return;
+	}
+	add_run(&f->lat[r], run);
+	add_ratio(f, r, kernel);
 }
 
 /* One repeat on the mount; *why says what did not run. */
@@ -281,6 +398,12 @@ static void pinfs_round(const struct bench_opts *o, const char *mnt,
 		return;
 	}
 	samples_add(&f->info_rate, info);
+	progress("revoke: one bare FUSE ioctl round trip (latency)");
+	ret = floor_run(path, FLOOR_IOCTL, o->iterations, &run);
+	lat_step(ret, f, L_IOCTL, L_KRD, &run, why, wlen, "ioctl latency");
+	progress("revoke: pinfs truncate, nothing pinned");
+	ret = floor_run(path, FLOOR_TRUNCATE, o->iterations, &run);
+	lat_step(ret, f, L_UNPIN, L_KRD, &run, why, wlen, "unpinned truncate");
 	if (pinops_missing()) {
 		snprintf(why, wlen, "%s", pinops_missing());
 		return;
@@ -294,19 +417,54 @@ static void pinfs_round(const struct bench_opts *o, const char *mnt,
 	samples_add(&f->pin_rate, pin);
 	samples_add(&f->ratio_rate, pin / info);
 	progress("revoke: pinfs truncate over a pinned range");
-	ret = pinfs_break_run(o, path, o->iterations, &run);
-	if (ret) {
-		samples_free(&run);
-		snprintf(why, wlen, "truncate over a pin: %s", strerror(-ret));
-		return;
-	}
-	add_p(&f->pin_p50, &f->pin_p99, &f->all_pin, &run);
-	if (f->krd_p50.n)
-		samples_add(&f->ratio_lat, f->pin_p50.v[f->pin_p50.n - 1] /
-				       f->krd_p50.v[f->krd_p50.n - 1]);
+	ret = pinfs_break_run(o, path, LEASE_FREE, o->iterations, &run);
+	lat_step(ret, f, L_PIN, L_KRD, &run, why, wlen, "truncate over a pin");
+	progress("revoke: pinfs truncate over a pinned range (cross-CPU)");
+	ret = pinfs_break_run(o, path, LEASE_XCPU, o->iterations, &run);
+	lat_step(ret, f, L_PINX, L_KX, &run, why, wlen,
+		 "truncate over a pin, cross-CPU");
 }
 
-static void fill(struct revoke_figs *f, const char *why)
+/* The same truncate through passthrough_ll (another FUSE daemon). */
+static void passthrough_round(const struct bench_opts *o, const char *mnt,
+			      struct revoke_figs *f, char *why, size_t wlen)
+{
+	char path[MOUNT_PATH + 32];
+	struct samples run = { 0 };
+	int ret;
+
+	snprintf(path, sizeof(path), "%s/revoke-bench", mnt);
+	progress("revoke: passthrough_ll truncate");
+	ret = floor_run(path, FLOOR_TRUNCATE, o->iterations, &run);
+	lat_step(ret, f, L_PT, L_KRD, &run, why, wlen, "passthrough truncate");
+}
+
+static const struct {
+	const char *name, *note;
+	uint64_t bs;
+	enum lat_row kernel; /* the reference of the same placement */
+} lat_rows[L_COUNT] = {
+	[L_KRD] = { "kernel-lease-break-rdlck", NULL, 0, L_COUNT },
+	[L_KWR] = { "kernel-lease-break-wrlck", NULL, 0, L_COUNT },
+	[L_KX] = { "kernel-lease-break-rdlck-xcpu",
+		   "holder and truncater pinned to two CPUs", 0, L_COUNT },
+	[L_KT] = { "kernel-truncate-1m-nolease",
+		   "tmpfs, the same 1 MiB cut as the pinfs rows, no lease",
+		   PIN_LEN, L_KRD },
+	[L_PIN] = { "pinfs-truncate-pinned", NULL, PIN_LEN, L_KRD },
+	[L_PINX] = { "pinfs-truncate-pinned-xcpu",
+		     "holder and truncater pinned to two CPUs; ratio to the "
+		     "kernel's cross-CPU break", PIN_LEN, L_KX },
+	[L_UNPIN] = { "floor-pinfs-truncate-unpinned",
+		      "one SETATTR round trip, no holder", PIN_LEN, L_KRD },
+	[L_PT] = { "floor-passthrough-truncate",
+		   "libfuse passthrough_ll over tmpfs, no holder", PIN_LEN,
+		   L_KRD },
+	[L_IOCTL] = { "floor-fuse-ioctl",
+		      "one bare PINFS_IOC_INFO round trip", 0, L_KRD },
+};
+
+static void fill(struct revoke_figs *f, const char *why, const char *pt_why)
 {
 	static const struct report_col cl[] = {
 		{ "p50_us", UNIT_US }, { "p99_us", UNIT_US },
@@ -318,45 +476,49 @@ static void fill(struct revoke_figs *f, const char *why)
 		{ "fuse_ioctl_ops_per_s", UNIT_OPS }, { "ratio", UNIT_RATIO },
 	};
 	struct report_table *tl = report_table_new("revoke", "break",
-		"truncate latency against a cooperative holder; ratio = pinfs p50 / kernel F_RDLCK p50 (goal <= 2)",
+		"truncate latency against a cooperative holder, and the floor (no holder; one bare ioctl); ratio = p50 / kernel F_RDLCK p50 of the same placement and repeat (goal for pinfs-truncate-pinned <= 2)",
 		5, cl);
 	struct report_table *tr = report_table_new("revoke", "rate",
 		"pairs per second; ratio = pin+unpin / two PINFS_IOC_INFO (goal >= 0.8)",
 		4, cr);
 	struct report_row *r;
-	struct summary krd50 = summary_of(&f->krd_p50);
-	struct summary krd99 = summary_of(&f->krd_p99);
 	struct summary krate = summary_of(&f->kernel_rate);
 	struct summary info = summary_of(&f->info_rate);
+	static const char *const dist[L_COUNT] = {
+		[L_KRD] = "kernel lease break F_RDLCK",
+		[L_KWR] = "kernel lease break F_WRLCK",
+		[L_KX] = "kernel lease break F_RDLCK cross-CPU",
+		[L_KT] = "tmpfs truncate of 1 MiB, no lease",
+		[L_PIN] = "pinfs truncate over a pin",
+		[L_PINX] = "pinfs truncate over a pin cross-CPU",
+		[L_UNPIN] = "pinfs truncate, nothing pinned",
+		[L_PT] = "passthrough_ll truncate",
+		[L_IOCTL] = "one FUSE ioctl",
+	};
 
 	if (!tl || !tr)
 		return;
-	r = report_row_add(tl, "kernel-lease-break-rdlck", "warm", 0, 1, 0);
-	if (r) {
-		report_set(tl, r, "p50_us", krd50);
-		report_set(tl, r, "p99_us", krd99);
-	}
-	r = report_row_add(tl, "kernel-lease-break-wrlck", "warm", 0, 1, 0);
-	if (r) {
-		report_set(tl, r, "p50_us", summary_of(&f->kwr_p50));
-		report_set(tl, r, "p99_us", summary_of(&f->kwr_p99));
-	}
-	r = report_row_add(tl, "kernel-lease-break-rdlck-xcpu", "warm", 0, 1,
-			   0);
-	if (r) {
-		report_set(tl, r, "p50_us", summary_of(&f->kx_p50));
-		report_set(tl, r, "p99_us", summary_of(&f->kx_p99));
-		report_status(r, "holder and truncater pinned to two CPUs");
-	}
-	r = report_row_add(tl, "pinfs-truncate-pinned", "warm", PIN_LEN, 1, 0);
-	if (r) {
-		report_set(tl, r, "p50_us", summary_of(&f->pin_p50));
-		report_set(tl, r, "p99_us", summary_of(&f->pin_p99));
-		report_set(tl, r, "kernel_p50_us", krd50);
-		report_set(tl, r, "kernel_p99_us", krd99);
-		report_set(tl, r, "ratio", summary_of(&f->ratio_lat));
-		if (!f->pin_p50.n)
-			report_status(r, "%s", why);
+	for (int i = 0; i < L_COUNT; i++) {
+		struct lat_fig *l = &f->lat[i];
+		enum lat_row k = lat_rows[i].kernel;
+
+		r = report_row_add(tl, lat_rows[i].name, "warm", lat_rows[i].bs,
+				   1, 0);
+		if (!r)
+			continue;
+		report_set(tl, r, "p50_us", summary_of(&l->p50));
+		report_set(tl, r, "p99_us", summary_of(&l->p99));
+		if (k != L_COUNT) {
+			report_set(tl, r, "kernel_p50_us",
+				   summary_of(&f->lat[k].p50));
+			report_set(tl, r, "kernel_p99_us",
+				   summary_of(&f->lat[k].p99));
+			report_set(tl, r, "ratio", summary_of(&l->ratio));
+		}
+		if (!l->p50.n)
+			report_status(r, "%s", i == L_PT ? pt_why : why);
+		else if (lat_rows[i].note)
+			report_status(r, "%s", lat_rows[i].note);
 	}
 	r = report_row_add(tr, "kernel-setlease+unlck", "warm", 0, 1, 0);
 	if (r)
@@ -377,33 +539,31 @@ static void fill(struct revoke_figs *f, const char *why)
 		if (!f->pin_rate.n)
 			report_status(r, "%s", why);
 	}
-	report_dist_add("kernel lease break F_RDLCK", &f->all_krd);
-	report_dist_add("kernel lease break F_WRLCK", &f->all_kwr);
-	report_dist_add("kernel lease break F_RDLCK cross-CPU", &f->all_kx);
-	if (f->all_pin.n)
-		report_dist_add("pinfs truncate over a pin", &f->all_pin);
+	for (int i = 0; i < L_COUNT; i++)
+		if (f->lat[i].all.n)
+			report_dist_add(dist[i], &f->lat[i].all);
 }
 
 static void figs_free(struct revoke_figs *f)
 {
-	struct samples *all[] = {
-		&f->krd_p50, &f->krd_p99, &f->kwr_p50, &f->kwr_p99,
-		&f->kx_p50, &f->kx_p99, &f->all_kx,
-		&f->pin_p50, &f->pin_p99, &f->ratio_lat, &f->kernel_rate,
-		&f->info_rate, &f->pin_rate, &f->ratio_rate, &f->all_krd,
-		&f->all_kwr, &f->all_pin,
-	};
-
-	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
-		samples_free(all[i]);
+	for (int i = 0; i < L_COUNT; i++) {
+		samples_free(&f->lat[i].p50);
+		samples_free(&f->lat[i].p99);
+		samples_free(&f->lat[i].all);
+		samples_free(&f->lat[i].ratio);
+	}
+	samples_free(&f->kernel_rate);
+	samples_free(&f->info_rate);
+	samples_free(&f->pin_rate);
+	samples_free(&f->ratio_rate);
 }
 
 int bench_revoke(const struct bench_opts *o)
 {
 	struct revoke_figs f = { 0 };
-	struct bench_mount m;
-	char why[200] = "";
-	bool up;
+	struct bench_mount m, pt;
+	char why[200] = "", pt_why[200] = "";
+	bool up, pt_up;
 	int ret = 0;
 
 	progress("revoke: starting pinfs");
@@ -411,6 +571,11 @@ int bench_revoke(const struct bench_opts *o)
 	up = mount_pinfs(o, 256ull << 20, "lease_break_time=5000", &m) == 0;
 	if (!up)
 		snprintf(why, sizeof(why), "%s", m.why);
+	progress("revoke: starting passthrough_ll");
+	mount_clear(&pt);
+	pt_up = mount_passthrough(o, &pt) == 0;
+	if (!pt_up)
+		snprintf(pt_why, sizeof(pt_why), "%s", pt.why);
 	for (unsigned rep = 0; rep < o->repeat; rep++) {
 		ret = kernel_round(o, &f);
 		if (ret) {
@@ -420,9 +585,13 @@ int bench_revoke(const struct bench_opts *o)
 		}
 		if (up && !why[0])
 			pinfs_round(o, m.dir, &f, why, sizeof(why));
+		if (pt_up && !pt_why[0])
+			passthrough_round(o, pt.dir, &f, pt_why,
+					  sizeof(pt_why));
 	}
+	mount_stop(&pt);
 	mount_stop(&m);
-	fill(&f, why);
+	fill(&f, why, pt_why);
 	figs_free(&f);
 	return ret;
 }
