@@ -41,6 +41,8 @@ struct bench_opts {
 	const char *save_json; /* also write the JSON rows here, or NULL */
 	const char *workdir;   /* where temporary mounts go */
 	const char *granularity; /* forced libpmem2 granularity, or NULL */
+	bool raw_file;         /* pinned: raw side is a separate file, not the
+				* pinned range's own region pages */
 	uint64_t size;         /* working-set bytes */
 	double duration;       /* seconds per measurement */
 	unsigned timeout;      /* watchdog for the whole run, seconds */

@@ -57,6 +57,9 @@ static void usage(FILE *f)
 "                     mappings: page (msync per persist; what a file on\n"
 "                     tmpfs gets), cache-line (clwb+sfence, emulates pmem)\n"
 "                     or byte (default: what libpmem2 detects)\n"
+"  --raw-side S       raw side of the warm pinned CPU and io_uring rows: same\n"
+"                     (default: the pinned range's own region pages, mapped\n"
+"                     by libpmem2) or file (a separate raw file)\n"
 "  --timeout SEC      watchdog: abort (and clean up) a run that takes longer\n"
 "                     (default 3600, quick 120)\n"
 "  --no-cpu-pin       do not pin threads to CPUs\n"
@@ -135,6 +138,7 @@ enum {
 	OPT_DURATION, OPT_THREADS, OPT_SIZES, OPT_QD, OPT_HOLDERS,
 	OPT_REPEAT, OPT_PLOT, OPT_PINFS_BIN, OPT_WORKDIR, OPT_NO_PIN,
 	OPT_ITER, OPT_NO_MOUNT, OPT_GRAN, OPT_MD, OPT_TIMEOUT, OPT_SAVE_JSON,
+	OPT_RAW_SIDE,
 };
 
 static const struct option long_opts[] = {
@@ -159,6 +163,7 @@ static const struct option long_opts[] = {
 	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
 	{ "save-json", required_argument, NULL, OPT_SAVE_JSON },
 	{ "granularity", required_argument, NULL, OPT_GRAN },
+	{ "raw-side", required_argument, NULL, OPT_RAW_SIDE },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -270,6 +275,11 @@ static int parse_opts(int argc, char **argv, struct bench_opts *o,
 				return bad("--granularity (page, cache-line, byte)",
 					   optarg);
 			o->granularity = optarg;
+			break;
+		case OPT_RAW_SIDE:
+			if (strcmp(optarg, "same") && strcmp(optarg, "file"))
+				return bad("--raw-side (same, file)", optarg);
+			o->raw_file = strcmp(optarg, "file") == 0;
 			break;
 		case 'h':
 			usage(stdout);
