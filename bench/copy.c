@@ -70,6 +70,35 @@ static void *copy_thread_main(void *arg)
 	return NULL;
 }
 
+int copy_sources_new(unsigned threads, size_t block, char ***out)
+{
+	char **s = calloc(threads, sizeof(*s));
+
+	if (!s)
+		return -ENOMEM;
+	for (unsigned i = 0; i < threads; i++) {
+		if (posix_memalign((void **)&s[i], 4096, block) != 0) {
+			copy_sources_free(&s, threads);
+			return -ENOMEM;
+		}
+		memset(s[i], 0x5A + (int)i, block);
+	}
+	*out = s;
+	return 0;
+}
+
+void copy_sources_free(char ***srcp, unsigned threads)
+{
+	char **s = *srcp;
+
+	if (!s)
+		return;
+	for (unsigned i = 0; i < threads; i++)
+		free(s[i]);
+	free(s);
+	*srcp = NULL;
+}
+
 int copy_run(const struct pinned_target *t, const struct copy_params *p,
 	     struct copy_result *res)
 {
@@ -94,6 +123,10 @@ int copy_run(const struct pinned_target *t, const struct copy_params *p,
 			.dst = (char *)t->base + (size_t)i * slice,
 			.slice = slice,
 		};
+		if (p->src) {
+			th[i].src = p->src[i];
+			continue;
+		}
 		/* the source: private, pre-faulted, in cache for small blocks */
 		if (posix_memalign((void **)&th[i].src, 4096, p->block) != 0) {
 			ret = -ENOMEM;
@@ -120,7 +153,8 @@ int copy_run(const struct pinned_target *t, const struct copy_params *p,
 		t1 = th[i].t1 > t1 ? th[i].t1 : t1;
 		res->bytes += th[i].bytes;
 		res->broken |= th[i].broken;
-		free(th[i].src);
+		if (!p->src)
+			free(th[i].src);
 	}
 	pthread_barrier_destroy(&bar);
 	res->ns = t1 - t0;

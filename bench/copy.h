@@ -34,6 +34,10 @@ struct copy_params {
 	enum copy_phase phase;
 	bool pin_cpu;
 	unsigned first_cpu;   /* thread i runs on first_cpu + i */
+	/* the source of thread i (block bytes, filled, page aligned), so
+	 * that the two sides of a pair copy from the same memory; NULL: each
+	 * run allocates its own */
+	char *const *src;
 };
 
 struct copy_result {
@@ -41,6 +45,11 @@ struct copy_result {
 	uint64_t ns;          /* wall time, first start to last end */
 	bool broken;          /* stopped by a break */
 };
+
+/* Sources for copy_params.src: threads buffers of block bytes, each
+ * filled with its own byte: 0 or -ENOMEM.  copy_sources_free() frees. */
+int copy_sources_new(unsigned threads, size_t block, char ***out);
+void copy_sources_free(char ***srcp, unsigned threads);
 
 /* Run the loop: 0 or -errno (-EINVAL when a slice is smaller than a
  * block). */

@@ -87,41 +87,69 @@ static void pair_fill(struct report_table *t, struct report_row *r,
 	samples_free(&p->ratio);
 }
 
+/* The raw side of the warm rows: the pinned range's own region pages
+ * when they could be mapped, else the raw region file. */
+static struct pinned_target raw_side(const struct pinned_ctx *c)
+{
+	return region_target(c->same ? c->same : c->raw);
+}
+
+/*
+ * One repeat of a pair, in four legs of half the duration each: raw,
+ * pinned, pinned, raw on even repeats and the mirror on odd ones, so that
+ * a drift during the repeat (load, frequency) weighs on both sides alike
+ * and neither always goes first.  *rg, *pg: GB/s of each side over its
+ * two legs.  pin NULL: raw legs only.
+ */
+static int cpu_pair(const struct pinned_target *raw,
+		    const struct pinned_target *pin, const struct copy_params *p,
+		    unsigned rep, double *rg, double *pg)
+{
+	struct copy_params half = *p;
+	uint64_t bytes[2] = { 0, 0 }, ns[2] = { 0, 0 };
+	struct copy_result res;
+	int ret = 0;
+
+	half.duration = p->duration / 2;
+	for (int leg = 0; leg < 4 && !ret; leg++) {
+		int side = (leg == 1 || leg == 2) ^ (int)(rep & 1);
+
+		if (side && !pin)
+			continue;
+		ret = copy_run(side ? pin : raw, &half, &res);
+		bytes[side] += res.bytes;
+		ns[side] += res.ns;
+	}
+	*rg = ns[0] ? (double)bytes[0] / (double)ns[0] : 0;
+	*pg = ns[1] ? (double)bytes[1] / (double)ns[1] : 0;
+	return ret;
+}
+
 static int cpu_row(struct pinned_ctx *c, struct pinned_target *pt,
 		   enum region_copy k, size_t bs, unsigned thr,
 		   struct report_table *t)
 {
 	const struct bench_opts *o = c->o;
-	struct pinned_target raw = region_target(c->raw);
+	struct pinned_target raw = raw_side(c);
 	struct copy_params p = {
 		.fn = region_copy_fn(c->raw, k), .block = bs, .threads = thr,
 		.duration = o->duration, .phase = COPY_WARM,
 		.pin_cpu = !o->no_cpu_pin && o->ncpu > 1,
 	};
-	struct copy_result res;
 	struct pair pr = { 0 };
-	char b[16];
-	int ret = 0;
+	char **src = NULL, b[16];
+	int ret;
 
+	/* both sides copy from the same source buffers */
+	ret = copy_sources_new(thr, bs, &src);
+	p.src = src;
 	for (unsigned rep = 0; rep < o->repeat && !ret; rep++) {
-		/* alternate which goes first, so drift favours neither */
-		bool pin_first = pt && (rep & 1);
 		double rg = 0, pg = 0;
 
 		progress("pinned: cpu %s %s x%u, run %u/%u", p.fn.name,
 			 report_bytes(bs, b, sizeof(b)), thr, rep + 1,
 			 o->repeat);
-		for (int turn = 0; turn < 2 && !ret; turn++) {
-			bool do_pin = (turn == 0) == pin_first;
-
-			if (do_pin && !pt)
-				continue;
-			ret = copy_run(do_pin ? pt : &raw, &p, &res);
-			if (!ret && do_pin)
-				pg = copy_gbps(&res);
-			else if (!ret)
-				rg = copy_gbps(&res);
-		}
+		ret = cpu_pair(&raw, pt, &p, rep, &rg, &pg);
 		if (ret)
 			break;
 		samples_add(&pr.raw, rg);
@@ -130,12 +158,96 @@ static int cpu_row(struct pinned_ctx *c, struct pinned_target *pt,
 		samples_add(&pr.pin, pg);
 		samples_add(&pr.ratio, pg / rg);
 	}
+	copy_sources_free(&src, thr);
 	snprintf(b, sizeof(b), "cpu-%s", p.fn.name);
 	pair_fill(t, report_row_add(t, b, "warm", bs, thr, 0), &pr, c->why);
 	return ret;
 }
 
-/* Cold: a fresh raw file and a fresh pinned file per run, one pass. */
+#define PIECES_MAX 4096u
+
+/* Cold, without pinfs: a fresh raw file per repeat, one pass. */
+static int cold_raw_file(struct pinned_ctx *c, const struct copy_params *p,
+			 double *rg)
+{
+	const struct bench_opts *o = c->o;
+	char path[MOUNT_PATH + 16];
+	struct pinned_target tgt;
+	struct copy_result res;
+	struct region *r;
+	int h = -1, ret;
+
+	snprintf(path, sizeof(path), "%s.cold", c->raw_path);
+	if (!region_is_devdax(c->raw_path))
+		h = cleanup_push_file(path);
+	ret = region_map(region_is_devdax(c->raw_path) ? c->raw_path : path,
+			 o->size, true, &r);
+	if (ret) {
+		cleanup_undo(h);
+		return ret;
+	}
+	tgt = region_target(r);
+	ret = copy_run(&tgt, p, &res);
+	region_unmap(&r);
+	cleanup_undo(h);
+	*rg = copy_gbps(&res);
+	return ret;
+}
+
+/*
+ * Cold, with pinfs: a fresh preallocated file is pinned (the daemon then
+ * writes zeros over its blocks, touching their region pages), and the
+ * same region pages are mapped by libpmem2 for the raw side.  Before each
+ * side's one timed pass the pages are punched out of the region file, so
+ * both sides first-touch pages nobody has touched (on tmpfs: allocate and
+ * zero a page per fault), at the same region offsets.  The order of the
+ * two sides alternates between repeats.
+ */
+static int cold_pair(struct pinned_ctx *c, const struct copy_params *p,
+		     unsigned rep, double *rg, double *pg)
+{
+	const struct bench_opts *o = c->o;
+	struct target_piece *pc = calloc(PIECES_MAX, sizeof(*pc));
+	char fpath[MOUNT_PATH + 32] = "";
+	struct pinned_target pin, raw;
+	struct region *r = NULL;
+	struct copy_result res;
+	struct pinsrc *s = NULL;
+	int n = 0, ret;
+
+	if (!pc)
+		return -ENOMEM;
+	ret = pinned_make_file(c, o->size, false, fpath, sizeof(fpath));
+	if (!ret)
+		ret = pinsrc_open(fpath, 0, &s);
+	if (!ret)
+		ret = pinsrc_pin(s, 0, o->size, &pin);
+	if (ret)
+		goto out;
+	n = pinsrc_pieces(s, &pin, pc, PIECES_MAX);
+	ret = n < 0 ? n : region_map_pieces(c->mnt.src, pc, (unsigned)n,
+					      o->size, &r);
+	if (!ret)
+		raw = region_target(r);
+	for (int side = 0; side < 2 && !ret; side++) {
+		bool do_pin = side == (int)(rep & 1) ? false : true;
+
+		ret = region_punch(c->mnt.src, pc, (unsigned)n);
+		if (!ret)
+			ret = copy_run(do_pin ? &pin : &raw, p, &res);
+		if (!ret)
+			*(do_pin ? pg : rg) = copy_gbps(&res);
+	}
+	region_unmap(&r);
+	pinsrc_unpin(&pin);
+out:
+	pinsrc_close(&s);
+	if (fpath[0])
+		unlink(fpath);
+	free(pc);
+	return ret;
+}
+
 static int cold_row(struct pinned_ctx *c, enum region_copy k, size_t bs,
 		    unsigned thr, struct report_table *t)
 {
@@ -144,61 +256,26 @@ static int cold_row(struct pinned_ctx *c, enum region_copy k, size_t bs,
 		.fn = region_copy_fn(c->raw, k), .block = bs, .threads = thr,
 		.phase = COPY_COLD, .pin_cpu = !o->no_cpu_pin && o->ncpu > 1,
 	};
-	char path[MOUNT_PATH + 16], b[16];
+	bool pinned = c->pinfs_up && !pinsrc_missing();
 	struct pair pr = { 0 };
+	char b[16];
 	int ret = 0;
 
-	snprintf(path, sizeof(path), "%s.cold", c->raw_path);
 	for (unsigned rep = 0; rep < o->repeat && !ret; rep++) {
-		struct pinned_target tgt;
-		struct copy_result res;
-		struct region *r;
-		int h = -1;
-		double rg;
+		double rg = 0, pg = 0;
 
 		progress("pinned: cold cpu %s %s x%u, run %u/%u", p.fn.name,
 			 report_bytes(bs, b, sizeof(b)), thr, rep + 1,
 			 o->repeat);
-		if (!region_is_devdax(c->raw_path))
-			h = cleanup_push_file(path);
-		ret = region_map(region_is_devdax(c->raw_path) ? c->raw_path :
-				 path, o->size, true, &r);
-		if (ret) {
-			cleanup_undo(h);
-			break;
-		}
-		tgt = region_target(r);
-		ret = copy_run(&tgt, &p, &res);
-		region_unmap(&r);
-		cleanup_undo(h);
+		ret = pinned ? cold_pair(c, &p, rep, &rg, &pg) :
+			       cold_raw_file(c, &p, &rg);
 		if (ret)
 			break;
-		rg = copy_gbps(&res);
 		samples_add(&pr.raw, rg);
-		if (!c->pinfs_up || pinsrc_missing())
+		if (!pinned)
 			continue;
-		{
-			char fpath[MOUNT_PATH + 32];
-			struct pinsrc *s;
-
-			ret = pinned_make_file(c, o->size, false, fpath,
-					       sizeof(fpath));
-			if (!ret)
-				ret = pinsrc_open(fpath, 0, &s);
-			if (ret)
-				break;
-			ret = pinsrc_pin(s, 0, o->size, &tgt);
-			if (!ret) {
-				ret = copy_run(&tgt, &p, &res);
-				pinsrc_unpin(&tgt);
-			}
-			pinsrc_close(&s);
-			unlink(fpath);
-		}
-		if (ret)
-			break;
-		samples_add(&pr.pin, copy_gbps(&res));
-		samples_add(&pr.ratio, copy_gbps(&res) / rg);
+		samples_add(&pr.pin, pg);
+		samples_add(&pr.ratio, pg / rg);
 	}
 	snprintf(b, sizeof(b), "cpu-%s", p.fn.name);
 	pair_fill(t, report_row_add(t, b, "cold", bs, thr, 0), &pr, c->why);
@@ -213,7 +290,7 @@ static int uring_rows(struct pinned_ctx *c, struct pinned_target *pt)
 	struct report_table *t = report_table_new("pinned", "uring",
 		"io_uring READ_FIXED fills from a tmpfs file into the target "
 		"registered as fixed buffers (goal: ratio >= 0.9)", 3, pin_cols);
-	struct pinned_target raw = region_target(c->raw);
+	struct pinned_target raw = raw_side(c);
 	size_t src_len = o->size < (256ull << 20) ? o->size : 256ull << 20;
 	size_t bs = o->quick ? 1u << 20 : 1u << 20;
 	char src[MOUNT_PATH + 16];
@@ -247,45 +324,60 @@ static int uring_rows(struct pinned_ctx *c, struct pinned_target *pt)
 			.duration = o->duration,
 			.pin_cpu = !o->no_cpu_pin && o->ncpu > 1,
 		};
+		struct uring_params half = p;
+		bool pin_ok = pt != NULL;
 		struct uring_result res;
 		struct pair pr = { 0 };
 		char why[200];
 
+		half.duration = p.duration / 2;
+
 		snprintf(why, sizeof(why), "%s", c->why);
 		for (unsigned rep = 0; rep < o->repeat && !ret; rep++) {
+			uint64_t bytes[2] = { 0, 0 }, ns[2] = { 0, 0 };
+			bool failed = false;
 			double rg;
 
 			progress("pinned: io_uring qd %u, run %u/%u",
 				 p.queue_depth, rep + 1, o->repeat);
-			{
+			/* raw, pinned, pinned, raw (mirrored on odd repeats),
+			 * half the duration each, as cpu_pair() */
+			for (int leg = 0; leg < 4 && !failed; leg++) {
+				int side = (leg == 1 || leg == 2) ^ (int)(rep & 1);
 				/* a medium io_uring cannot pin (ext4, FUSE
 				 * mappings: EFAULT) fails the row, not the run */
-				int rr = uring_fill_run(&raw, &p, &res);
+				int rr;
 
+				if (side && !pin_ok)
+					continue;
+				rr = uring_fill_run(side ? pt : &raw, &half,
+						    &res);
+				if (rr < 0 && side) {
+					snprintf(why, sizeof(why),
+						 "registering the pinned range: %s",
+						 strerror(-rr));
+					pin_ok = false;
+					continue;
+				}
 				if (rr < 0) {
 					snprintf(why, sizeof(why),
 						 "io_uring on the raw mapping: %s",
 						 strerror(-rr));
+					failed = true;
 					break;
 				}
+				bytes[side] += res.bytes;
+				ns[side] += res.ns;
 			}
-			rg = (double)res.bytes / (double)res.ns;
+			if (failed || !ns[0])
+				break;
+			rg = (double)bytes[0] / (double)ns[0];
 			samples_add(&pr.raw, rg);
-			if (!pt)
+			if (!pin_ok || !ns[1])
 				continue;
-			{
-				int pr_ret = uring_fill_run(pt, &p, &res);
-
-				if (pr_ret < 0) {
-					snprintf(why, sizeof(why),
-						 "registering the pinned range: %s",
-						 strerror(-pr_ret));
-					continue;
-				}
-			}
-			samples_add(&pr.pin, (double)res.bytes / (double)res.ns);
-			samples_add(&pr.ratio, (double)res.bytes /
-					       (double)res.ns / rg);
+			samples_add(&pr.pin, (double)bytes[1] / (double)ns[1]);
+			samples_add(&pr.ratio, (double)bytes[1] /
+					       (double)ns[1] / rg);
 		}
 		pair_fill(t, report_row_add(t, "uring-read-fixed", "warm", bs, 1,
 					    p.queue_depth), &pr, why);
@@ -353,6 +445,30 @@ static int open_raw(struct pinned_ctx *c)
 	return ret;
 }
 
+/*
+ * The raw side of the warm rows: the region pages under the warm pin,
+ * mapped by libpmem2 in the same order.  Both sides then write the same
+ * physical pages, and what differs is only the mapping.  (A separate raw
+ * file gets other pages, and on tmpfs which pages a file gets moves the
+ * copy rate by up to ~10% either way; see docs/perf-pinned.md.)  On
+ * failure the raw region file stays the raw side, with a warning.
+ */
+static void map_same(struct pinned_ctx *c, struct pinsrc *s,
+		     const struct pinned_target *pt)
+{
+	struct target_piece *pc = calloc(PIECES_MAX, sizeof(*pc));
+	int n = pc ? pinsrc_pieces(s, pt, pc, PIECES_MAX) : -ENOMEM;
+
+	if (n > 0)
+		n = region_map_pieces(c->mnt.src, pc, (unsigned)n, pt->len,
+				      &c->same);
+	if (n < 0)
+		fprintf(stderr, "pinfs-bench: pinned: cannot map the pinned "
+			"range's region pages (%s); raw side: %s\n",
+			strerror(-n), c->raw_path);
+	free(pc);
+}
+
 int bench_pinned(const struct bench_opts *o)
 {
 	struct pinned_ctx *c = calloc(1, sizeof(*c));
@@ -403,11 +519,14 @@ int bench_pinned(const struct bench_opts *o)
 			ret = 0;
 		} else {
 			ptp = &pt;
+			if (!o->raw_file)
+				map_same(c, src, ptp);
 		}
 	}
 	ret = cpu_rows(c, ptp);
 	if (!ret)
 		ret = uring_rows(c, ptp);
+	region_unmap(&c->same);
 	if (ptp)
 		pinsrc_unpin(ptp);
 	pinsrc_close(&src);

@@ -19,6 +19,9 @@ struct pinned_ctx {
 	const struct bench_opts *o;
 	char raw_path[MOUNT_PATH];  /* the raw region file (or devdax) */
 	struct region *raw;         /* o->size bytes, warm */
+	/* the raw side of the CPU and io_uring rows: the region pages under
+	 * the warm pin, mapped by libpmem2 in the same order; NULL: raw */
+	struct region *same;
 	struct bench_mount mnt;     /* pinfs */
 	bool pinfs_up;
 	char why[200];              /* why the pinned rows do not run */

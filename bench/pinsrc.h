@@ -28,6 +28,11 @@ int pinsrc_lease(struct pinsrc *s, uint64_t off, uint64_t len);
 /* A write pin on [off, off + len), mapped: 0 and *t, or -errno. */
 int pinsrc_pin(struct pinsrc *s, uint64_t off, uint64_t len,
 	       struct pinned_target *t);
+/* The region pieces under pinned target t, in target order, covering it
+ * whole (PINFS_IOC_EXTENTS by pin id): their number (at most max) or
+ * -errno (-E2BIG: more than max pieces). */
+int pinsrc_pieces(struct pinsrc *s, const struct pinned_target *t,
+		  struct target_piece *out, unsigned max);
 /* Unpin (acknowledges a pending break) and unmap: 0 or -errno. */
 int pinsrc_unpin(struct pinned_target *t);
 /* Readable when a break for the file arrived. */

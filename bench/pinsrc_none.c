@@ -29,6 +29,12 @@ int pinsrc_pin(struct pinsrc *s, uint64_t off, uint64_t len,
 	return -ENOTSUP;
 }
 
+int pinsrc_pieces(struct pinsrc *s, const struct pinned_target *t,
+		  struct target_piece *out, unsigned max)
+{
+	return -ENOTSUP;
+}
+
 int pinsrc_unpin(struct pinned_target *t)
 {
 	return -ENOTSUP;

@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/falloc.h>
 #include <libpmem2.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,7 +35,9 @@ static void persist_pages(const void *addr, size_t len)
 
 struct region {
 	int fd;
-	struct pmem2_map *map;
+	struct pmem2_map **maps;       /* one, or one per piece */
+	unsigned nmaps;
+	struct pmem2_vm_reservation *rsv; /* pieces: the range they fill */
 	void *addr;
 	size_t len;
 	pmem2_memcpy_fn memcpy_fn;
@@ -56,15 +59,78 @@ static int pmem_err(const char *what, int ret)
 	return ret < 0 ? ret : -EIO;
 }
 
-int region_map(const char *path, size_t len, bool fresh, struct region **out)
+/* One libpmem2 map of [off, off + len) of r->fd, placed at rsv_off in
+ * r->rsv when there is one: 0 or -errno. */
+static int map_one(struct region *r, size_t off, size_t len, size_t rsv_off,
+		   struct pmem2_map **map)
 {
 	struct pmem2_source *src = NULL;
 	struct pmem2_config *cfg = NULL;
+	int ret;
+
+	ret = pmem2_config_new(&cfg);
+	if (ret)
+		return pmem_err("pmem2_config_new", ret);
+	/* files on tmpfs/ext4 only offer PAGE; devdax offers CACHE_LINE */
+	ret = pmem2_config_set_required_store_granularity(cfg,
+						PMEM2_GRANULARITY_PAGE);
+	if (!ret)
+		ret = pmem2_config_set_offset(cfg, off);
+	if (!ret)
+		ret = pmem2_config_set_length(cfg, len);
+	if (!ret && r->rsv)
+		ret = pmem2_config_set_vm_reservation(cfg, r->rsv, rsv_off);
+	if (ret) {
+		ret = pmem_err("pmem2_config", ret);
+		goto out_cfg;
+	}
+	ret = pmem2_source_from_fd(&src, r->fd);
+	if (ret) {
+		ret = pmem_err("pmem2_source_from_fd", ret);
+		goto out_cfg;
+	}
+	ret = pmem2_map_new(map, cfg, src);
+	if (ret)
+		ret = pmem_err("pmem2_map_new", ret);
+	pmem2_source_delete(&src);
+out_cfg:
+	pmem2_config_delete(&cfg);
+	return ret;
+}
+
+/* The copy and persist functions of the first map (all maps of a region
+ * are of the same file, so they get the same ones). */
+static void set_fns(struct region *r)
+{
+	r->memcpy_fn = pmem2_get_memcpy_fn(r->maps[0]);
+	r->gran = pmem2_map_get_store_granularity(r->maps[0]);
+	/* CPU flushes (CACHE_LINE, BYTE) work on any address; msync does not */
+	r->persist_fn = r->gran == PMEM2_GRANULARITY_PAGE ?
+			persist_pages : pmem2_get_persist_fn(r->maps[0]);
+}
+
+static struct region *region_alloc(unsigned nmaps)
+{
+	struct region *r = calloc(1, sizeof(*r));
+
+	if (!r)
+		return NULL;
+	r->fd = -1;
+	r->maps = calloc(nmaps, sizeof(*r->maps));
+	if (!r->maps) {
+		free(r);
+		return NULL;
+	}
+	return r;
+}
+
+int region_map(const char *path, size_t len, bool fresh, struct region **out)
+{
 	bool devdax = region_is_devdax(path);
 	struct region *r;
 	int ret;
 
-	r = calloc(1, sizeof(*r));
+	r = region_alloc(1);
 	if (!r)
 		return -ENOMEM;
 	r->fd = open(path, O_RDWR | O_CLOEXEC | (devdax ? 0 : O_CREAT), 0600);
@@ -72,59 +138,80 @@ int region_map(const char *path, size_t len, bool fresh, struct region **out)
 		ret = -errno;
 		fprintf(stderr, "pinfs-bench: region %s: %s\n", path,
 			strerror(errno));
-		goto err_free;
+		goto err;
 	}
 	if (!devdax && ((fresh && ftruncate(r->fd, 0) < 0) ||
 			ftruncate(r->fd, (off_t)len) < 0)) {
 		ret = -errno;
 		fprintf(stderr, "pinfs-bench: region %s: size %zu: %s\n", path,
 			len, strerror(errno));
-		goto err_close;
+		goto err;
 	}
-	ret = pmem2_config_new(&cfg);
+	ret = map_one(r, 0, len, 0, &r->maps[0]);
 	if (ret)
-		goto err_pmem_cfg;
-	/* files on tmpfs/ext4 only offer PAGE; devdax offers CACHE_LINE */
-	ret = pmem2_config_set_required_store_granularity(cfg,
-						PMEM2_GRANULARITY_PAGE);
-	if (!ret)
-		ret = pmem2_config_set_length(cfg, len);
-	if (ret)
-		goto err_pmem_cfg;
-	ret = pmem2_source_from_fd(&src, r->fd);
-	if (ret)
-		goto err_pmem_src;
-	ret = pmem2_map_new(&r->map, cfg, src);
-	if (ret)
-		goto err_pmem_map;
-	pmem2_source_delete(&src);
-	pmem2_config_delete(&cfg);
-	r->addr = pmem2_map_get_address(r->map);
-	r->len = pmem2_map_get_size(r->map);
-	r->memcpy_fn = pmem2_get_memcpy_fn(r->map);
-	r->gran = pmem2_map_get_store_granularity(r->map);
-	/* CPU flushes (CACHE_LINE, BYTE) work on any address; msync does not */
-	r->persist_fn = r->gran == PMEM2_GRANULARITY_PAGE ?
-			persist_pages : pmem2_get_persist_fn(r->map);
+		goto err;
+	r->nmaps = 1;
+	r->addr = pmem2_map_get_address(r->maps[0]);
+	r->len = pmem2_map_get_size(r->maps[0]);
+	set_fns(r);
 	*out = r;
 	return 0;
+err:
+	region_unmap(&r);
+	return ret;
+}
 
-err_pmem_map:
-	ret = pmem_err("pmem2_map_new", ret);
-	pmem2_source_delete(&src);
-	pmem2_config_delete(&cfg);
-	goto err_close;
-err_pmem_src:
-	ret = pmem_err("pmem2_source_from_fd", ret);
-	pmem2_config_delete(&cfg);
-	goto err_close;
-err_pmem_cfg:
-	ret = pmem_err("pmem2_config", ret);
-	pmem2_config_delete(&cfg);
-err_close:
-	close(r->fd);
-err_free:
-	free(r);
+int region_map_pieces(const char *path, const struct target_piece *pc,
+		      unsigned n, size_t len, struct region **out)
+{
+	struct region *r;
+	int ret;
+
+	if (n == 0 || pc[n - 1].t_off + pc[n - 1].len != len)
+		return -EINVAL;
+	r = region_alloc(n);
+	if (!r)
+		return -ENOMEM;
+	r->fd = open(path, O_RDWR | O_CLOEXEC);
+	if (r->fd < 0) {
+		ret = -errno;
+		fprintf(stderr, "pinfs-bench: region %s: %s\n", path,
+			strerror(errno));
+		goto err;
+	}
+	ret = pmem2_vm_reservation_new(&r->rsv, NULL, len);
+	if (ret) {
+		ret = pmem_err("pmem2_vm_reservation_new", ret);
+		goto err;
+	}
+	for (unsigned i = 0; i < n; i++) {
+		ret = map_one(r, (size_t)pc[i].region_off, (size_t)pc[i].len,
+			      (size_t)pc[i].t_off, &r->maps[i]);
+		if (ret)
+			goto err;
+		r->nmaps++;
+	}
+	r->addr = pmem2_vm_reservation_get_address(r->rsv);
+	r->len = len;
+	set_fns(r);
+	*out = r;
+	return 0;
+err:
+	region_unmap(&r);
+	return ret;
+}
+
+int region_punch(const char *path, const struct target_piece *pc, unsigned n)
+{
+	int fd = open(path, O_RDWR | O_CLOEXEC), ret = 0;
+
+	if (fd < 0)
+		return -errno;
+	for (unsigned i = 0; i < n && !ret; i++)
+		if (fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+			      (off_t)pc[i].region_off, (off_t)pc[i].len) < 0)
+			ret = -errno;
+	close(fd);
 	return ret;
 }
 
@@ -134,8 +221,14 @@ void region_unmap(struct region **rp)
 
 	if (!r)
 		return;
-	pmem2_map_delete(&r->map);
-	close(r->fd);
+	/* pieces first: a reservation with maps in it cannot go */
+	for (unsigned i = r->nmaps; i-- > 0;)
+		pmem2_map_delete(&r->maps[i]);
+	if (r->rsv)
+		pmem2_vm_reservation_delete(&r->rsv);
+	if (r->fd >= 0)
+		close(r->fd);
+	free(r->maps);
 	free(r);
 	*rp = NULL;
 }

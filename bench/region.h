@@ -12,6 +12,7 @@
 #ifndef PINFS_BENCH_REGION_H
 #define PINFS_BENCH_REGION_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -45,6 +46,19 @@ struct region_copy_fn {
  * page is touched for the first time by the caller (cold runs).
  */
 int region_map(const char *path, size_t len, bool fresh, struct region **out);
+/*
+ * Map, through libpmem2, the region file at path piece by piece into one
+ * contiguous range of len bytes (a libpmem2 VM reservation, one map per
+ * piece at its t_off): the same region bytes, in the same order, as the
+ * pinned target the pieces describe (pinsrc_pieces).  0 or -errno.
+ */
+int region_map_pieces(const char *path, const struct target_piece *pc,
+		      unsigned n, size_t len, struct region **out);
+/* Punch the pieces out of the region file at path (FALLOC_FL_PUNCH_HOLE,
+ * size kept): the pages are freed, so the next touch of any mapping of
+ * them faults in a fresh zeroed page -- a first touch.  The pieces must
+ * be bytes whose content may become zeros.  0 or -errno. */
+int region_punch(const char *path, const struct target_piece *pc, unsigned n);
 void region_unmap(struct region **rp);
 
 /* The whole mapping as a target ("raw"). */

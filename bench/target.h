@@ -25,6 +25,14 @@ struct pinned_target {
 	uint64_t file_off; /* pinned: file offset of base */
 };
 
+/* One piece of a target: bytes [t_off, t_off + len) of the target are the
+ * bytes [region_off, region_off + len) of the region file under it. */
+struct target_piece {
+	uint64_t t_off;
+	uint64_t region_off;
+	uint64_t len;
+};
+
 static inline bool target_broken(const struct pinned_target *t)
 {
 	return t->broken && t->broken(t);
