@@ -7,6 +7,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -71,10 +72,43 @@ static int wait_ready(int fd)
 	return read(fd, &c, 1) == 1 ? 0 : -EPIPE;
 }
 
+/* Give the file [cut, 2 * cut) of data again (not timed; no lease is
+ * held meanwhile: the holder takes it after "go"). */
+static int refill(const char *path, const char *buf, uint64_t cut)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = pwrite(fd, buf, cut, (off_t)cut);
+	close(fd);
+	return n == (ssize_t)cut ? 0 : -EIO;
+}
+
+/*
+ * lease_break_run with CUT: 0, the file goes 4096 <-> 0 bytes (no data to
+ * free); else each truncate cuts a file of 2 * CUT bytes to CUT (the data
+ * written again, untimed, before the holder leases).  Declared here and in
+ * revoke.c: bench/lease.h belongs to the bench owner (see
+ * docs/perf-revoke.md).
+ */
+int lease_break_cut_run(const struct bench_opts *o, const char *dir, int type,
+			enum lease_placement where, uint64_t cut,
+			unsigned iterations, struct samples *lat_us);
+
 int lease_break_run(const struct bench_opts *o, const char *dir, int type,
 		    enum lease_placement where, unsigned iterations,
 		    struct samples *lat_us)
 {
+	return lease_break_cut_run(o, dir, type, where, 0, iterations, lat_us);
+}
+
+int lease_break_cut_run(const struct bench_opts *o, const char *dir, int type,
+			enum lease_placement where, uint64_t cut,
+			unsigned iterations, struct samples *lat_us)
+{
+	char *buf = NULL;
 	unsigned warm = iterations / 10 + 5;
 	bool xcpu = where == LEASE_XCPU && o->ncpu > 1;
 	char path[512];
@@ -118,10 +152,19 @@ int lease_break_run(const struct bench_opts *o, const char *dir, int type,
 	h_pid = cleanup_push_pid(pid);
 	if (xcpu)
 		stats_pin_cpu(0);
-	for (unsigned i = 0; i < iterations + warm; i++) {
+	if (cut) {
+		buf = malloc(cut);
+		if (!buf)
+			ret = -ENOMEM;
+		else
+			memset(buf, 0x3C, cut);
+	}
+	for (unsigned i = 0; i < iterations + warm && !ret; i++) {
 		uint64_t t0, t1;
 		char go = 'G';
 
+		if (cut && (ret = refill(path, buf, cut)) < 0)
+			break;
 		if (write(gfd[1], &go, 1) != 1) {
 			ret = -EPIPE;
 			break;
@@ -130,7 +173,7 @@ int lease_break_run(const struct bench_opts *o, const char *dir, int type,
 		if (ret < 0)
 			break;
 		t0 = stats_now_ns();
-		if (truncate(path, (i & 1) ? 0 : 4096) < 0) {
+		if (truncate(path, cut ? (off_t)cut : (i & 1) ? 0 : 4096) < 0) {
 			ret = -errno;
 			break;
 		}
@@ -140,6 +183,7 @@ int lease_break_run(const struct bench_opts *o, const char *dir, int type,
 			break;
 		}
 	}
+	free(buf);
 	close(pfd[0]);
 	close(gfd[1]);
 	if (ret == -EPIPE) {

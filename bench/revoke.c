@@ -33,6 +33,12 @@
 #include "report.h"
 #include "stats.h"
 
+/* lease.c: lease_break_run whose truncate cuts CUT bytes of data (a file
+ * of 2 * CUT bytes cut to CUT); to move into lease.h (bench owner). */
+int lease_break_cut_run(const struct bench_opts *o, const char *dir, int type,
+			enum lease_placement where, uint64_t cut,
+			unsigned iterations, struct samples *lat_us);
+
 #define PIN_OFF (1ull << 20)
 #define PIN_LEN (1ull << 20)
 #define HOLD_SIG (SIGRTMIN + 2)
@@ -48,6 +54,7 @@ enum lat_row {
 	L_KWR,      /* F_WRLCK */
 	L_KX,       /* F_RDLCK across two CPUs */
 	L_KT,       /* tmpfs: the pinfs rows' truncate, no lease, no FUSE */
+	L_K1M,      /* F_RDLCK break whose truncate cuts that 1 MiB too */
 	L_PIN,      /* pinfs truncate over a pin, scheduler-placed */
 	L_PINX,     /* the same, holder and truncater on two CPUs */
 	L_UNPIN,    /* pinfs truncate, no pin: one SETATTR round trip */
@@ -58,6 +65,7 @@ enum lat_row {
 
 struct revoke_figs {
 	struct lat_fig lat[L_COUNT];
+	struct samples pin_ratio_1m; /* L_PIN p50 / L_K1M p50 */
 	struct samples kernel_rate, info_rate, pin_rate, ratio_rate;
 };
 
@@ -347,6 +355,13 @@ static int kernel_round(const struct bench_opts *o, struct revoke_figs *f)
 	if (ret)
 		return ret;
 	add_run(&f->lat[L_KX], &run);
+	progress("revoke: kernel lease break (F_RDLCK, the same 1 MiB cut)");
+	ret = lease_break_cut_run(o, o->workdir, F_RDLCK, LEASE_FREE, PIN_LEN,
+				  o->iterations, &run);
+	if (ret)
+		return ret;
+	add_run(&f->lat[L_K1M], &run);
+	add_ratio(f, L_K1M, L_KRD);
 	progress("revoke: kernel truncate of 1 MiB, no lease (tmpfs)");
 	snprintf(path, sizeof(path), "%s/pinfs-bench.%d.trunc", o->workdir,
 		 (int)getpid());
@@ -419,6 +434,9 @@ static void pinfs_round(const struct bench_opts *o, const char *mnt,
 	progress("revoke: pinfs truncate over a pinned range");
 	ret = pinfs_break_run(o, path, LEASE_FREE, o->iterations, &run);
 	lat_step(ret, f, L_PIN, L_KRD, &run, why, wlen, "truncate over a pin");
+	if (!ret && f->lat[L_K1M].p50.n && last(&f->lat[L_K1M].p50))
+		samples_add(&f->pin_ratio_1m, last(&f->lat[L_PIN].p50) /
+						   last(&f->lat[L_K1M].p50));
 	progress("revoke: pinfs truncate over a pinned range (cross-CPU)");
 	ret = pinfs_break_run(o, path, LEASE_XCPU, o->iterations, &run);
 	lat_step(ret, f, L_PINX, L_KX, &run, why, wlen,
@@ -451,6 +469,8 @@ static const struct {
 	[L_KT] = { "kernel-truncate-1m-nolease",
 		   "tmpfs, the same 1 MiB cut as the pinfs rows, no lease",
 		   PIN_LEN, L_KRD },
+	[L_K1M] = { "kernel-lease-break-rdlck-1m",
+		    "the same 1 MiB cut as the pinfs rows", PIN_LEN, L_KRD },
 	[L_PIN] = { "pinfs-truncate-pinned", NULL, PIN_LEN, L_KRD },
 	[L_PINX] = { "pinfs-truncate-pinned-xcpu",
 		     "holder and truncater pinned to two CPUs; ratio to the "
@@ -489,6 +509,7 @@ static void fill(struct revoke_figs *f, const char *why, const char *pt_why)
 		[L_KWR] = "kernel lease break F_WRLCK",
 		[L_KX] = "kernel lease break F_RDLCK cross-CPU",
 		[L_KT] = "tmpfs truncate of 1 MiB, no lease",
+		[L_K1M] = "kernel lease break F_RDLCK, 1 MiB cut",
 		[L_PIN] = "pinfs truncate over a pin",
 		[L_PINX] = "pinfs truncate over a pin cross-CPU",
 		[L_UNPIN] = "pinfs truncate, nothing pinned",
@@ -519,6 +540,19 @@ static void fill(struct revoke_figs *f, const char *why, const char *pt_why)
 			report_status(r, "%s", i == L_PT ? pt_why : why);
 		else if (lat_rows[i].note)
 			report_status(r, "%s", lat_rows[i].note);
+	}
+	/* the pinned truncate next to the kernel break of the same cut */
+	r = report_row_add(tl, "pinfs-truncate-pinned-vs-1m", "warm", PIN_LEN,
+			   1, 0);
+	if (r) {
+		report_set(tl, r, "p50_us", summary_of(&f->lat[L_PIN].p50));
+		report_set(tl, r, "p99_us", summary_of(&f->lat[L_PIN].p99));
+		report_set(tl, r, "kernel_p50_us", summary_of(&f->lat[L_K1M].p50));
+		report_set(tl, r, "kernel_p99_us", summary_of(&f->lat[L_K1M].p99));
+		report_set(tl, r, "ratio", summary_of(&f->pin_ratio_1m));
+		report_status(r, "%s", f->lat[L_PIN].p50.n ?
+			      "pinfs-truncate-pinned; kernel figures: kernel-lease-break-rdlck-1m" :
+			      why);
 	}
 	r = report_row_add(tr, "kernel-setlease+unlck", "warm", 0, 1, 0);
 	if (r)
@@ -552,6 +586,7 @@ static void figs_free(struct revoke_figs *f)
 		samples_free(&f->lat[i].all);
 		samples_free(&f->lat[i].ratio);
 	}
+	samples_free(&f->pin_ratio_1m);
 	samples_free(&f->kernel_rate);
 	samples_free(&f->info_rate);
 	samples_free(&f->pin_rate);
