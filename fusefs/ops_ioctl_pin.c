@@ -110,7 +110,9 @@ int ioc_attach(struct ioctl_call *c)
 
 /* A request that waited for this pin (a truncate over it, say) is retried
  * and answered from this thread before the UNPIN is: the holder's
- * acknowledgement reaches the waiting caller without a thread hop. */
+ * acknowledgement reaches the waiting caller without a thread hop.  The
+ * page cache over a write pin's range is dropped from this thread too,
+ * before the UNPIN is answered. */
 int ioc_unpin(struct ioctl_call *c)
 {
 	struct pin_caller pc = caller_of(c);
@@ -121,7 +123,7 @@ int ioc_unpin(struct ioctl_call *c)
 		return ret;
 	pending_inline_begin();
 	ret = pin_ioc_unpin(pt, &pc, c->in);
-	pending_inline_end();
+	pending_inline_end(c->fs);
 	return ret;
 }
 

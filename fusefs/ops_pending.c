@@ -260,21 +260,26 @@ static void run_one(struct pending_op *op)
 void pending_inline_begin(void)
 {
 	here.on = true;
+	inval_inline_begin();
 }
 
-void pending_inline_end(void)
+void pending_inline_end(struct fs *fs)
 {
 	struct pending_op *op;
 
 	/* run_one may park an op again (more pins), which never lands
-	 * here: the waits it registers are called back later */
+	 * here: the waits it registers are called back later; its own
+	 * invalidations (a truncate's) go to the queue as usual */
 	here.on = false;
+	inval_inline_stop();
 	while ((op = here.head)) {
 		here.head = op->next;
 		if (!here.head)
 			here.tail = NULL;
 		run_one(op);
 	}
+	/* the waiting caller has its answer; now the holder's writes */
+	inval_inline_flush(fs);
 }
 
 static void *retry_thread(void *arg)

@@ -75,7 +75,16 @@ void pending_park(struct pending_op *op);
  * of handing them to the retry thread.
  */
 void pending_inline_begin(void);
-void pending_inline_end(void);
+/* ...and the page-cache invalidations asked for meanwhile (the end of a
+ * write pin) are sent from this thread, after those answers. */
+void pending_inline_end(struct fs *fs);
+
+/* ops_inval.c: between begin and stop, fs_invalidate() on this thread
+ * keeps the range; flush sends the kept ranges from this thread
+ * (synchronous: only where no kernel lock is held, the UNPIN handler). */
+void inval_inline_begin(void);
+void inval_inline_stop(void);
+void inval_inline_flush(struct fs *fs);
 
 int pending_start(struct fs *fs);
 /* No new waits from now on (before pin_table_delete wakes the waiters). */
