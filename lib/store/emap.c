@@ -411,9 +411,15 @@ int emap_remove(struct store *st, struct minode *mi, uint64_t fs,
 			*left = end < fe ? end : fe;
 			return 0;
 		}
+		bool cut;
+
 		a = fs > e->fblk ? fs : e->fblk;
 		b = fe < end ? fe : end;
-		if (b - a > budget - freed)
+		/* over budget: take only the tail [a, b); the rest of this
+		 * extent, [max(fs, fblk), a), is what the caller must remove
+		 * next, so LEFT is a, not the end of the extent before it */
+		cut = b - a > budget - freed;
+		if (cut)
 			a = b - (budget - freed);
 		cnt = b - a;
 		rb = e->rblk + (a - e->fblk);
@@ -444,6 +450,10 @@ int emap_remove(struct store *st, struct minode *mi, uint64_t fs,
 		alloc_ref_dec(st, rb, cnt);
 		mi->nblocks -= cnt;
 		freed += cnt;
+		if (cut) {
+			*left = a;
+			return 0;
+		}
 		i--;
 	}
 	return 0;

@@ -134,6 +134,47 @@ START_TEST(test_truncate)
 }
 END_TEST
 
+/* Freeing a range longer than one transaction's block budget from one
+ * big extent: every block comes back (emap_remove once skipped the rest
+ * of an extent it had cut, leaking all but one budget of a 512 MiB
+ * fallocate + truncate; stress-ng's sync-file stressor found it). */
+START_TEST(test_free_many_budgets)
+{
+	struct statvfs s0, s1;
+	struct store_attr a, in = { 0 };
+	uint64_t f;
+
+	store_close(&F.st);
+	fx_mkfs_open(&F, 640 * MiB, 1024);
+	f = fx_create(F.st, ROOT, "big", S_IFREG | 0644);
+	ck_assert_int_eq(store_statfs(F.st, &s0), 0);
+	/* truncate: 5.5 budgets in one contiguous extent */
+	ck_assert_int_eq(store_fallocate(F.st, f, 0, 0, 352 * MiB), 0);
+	ck_assert_int_eq(store_getattr(F.st, f, &a), 0);
+	ck_assert_uint_eq(a.blocks, 352 * MiB / 512);
+	in.size = 0;
+	ck_assert_int_eq(store_setattr(F.st, f, &in, STORE_SET_SIZE, &a), 0);
+	ck_assert_uint_eq(a.blocks, 0);
+	ck_assert_int_eq(store_statfs(F.st, &s1), 0);
+	ck_assert_uint_eq(s1.f_bfree, s0.f_bfree);
+	/* punch from the middle of one extent, then zero-range over it */
+	ck_assert_int_eq(store_fallocate(F.st, f, 0, 0, 400 * MiB), 0);
+	ck_assert_int_eq(store_fallocate(F.st, f, FALLOC_FL_PUNCH_HOLE |
+				 FALLOC_FL_KEEP_SIZE, 4096, 300 * MiB), 0);
+	ck_assert_int_eq(store_getattr(F.st, f, &a), 0);
+	ck_assert_uint_eq(a.blocks, (400 * MiB - 300 * MiB) / 512);
+	ck_assert_int_eq(store_fallocate(F.st, f, FALLOC_FL_ZERO_RANGE, 0,
+				 400 * MiB), 0);
+	ck_assert_int_eq(store_getattr(F.st, f, &a), 0);
+	ck_assert_uint_eq(a.blocks, 400 * MiB / 512);
+	/* unlink: the whole file goes back */
+	ck_assert_int_eq(store_unlink(F.st, ROOT, "big"), 0);
+	ck_assert_int_eq(store_statfs(F.st, &s1), 0);
+	ck_assert_uint_ge(s1.f_bfree, s0.f_bfree);
+	ck_assert_int_eq(fx_fsck(&F, 0), 0);
+}
+END_TEST
+
 START_TEST(test_fallocate_seek)
 {
 	struct store_attr a;
@@ -614,6 +655,7 @@ static Suite *data_suite(void)
 	tcase_add_test(tc, test_write_read_sparse);
 	tcase_add_test(tc, test_large_aligned);
 	tcase_add_test(tc, test_truncate);
+	tcase_add_test(tc, test_free_many_budgets);
 	tcase_add_test(tc, test_fallocate_seek);
 	tcase_add_test(tc, test_punch_zero);
 	tcase_add_test(tc, test_gate);
