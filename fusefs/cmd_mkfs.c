@@ -3,6 +3,7 @@
  * cmd_mkfs.c - `pinfs mkfs`: format a region.
  */
 #include "cli.h"
+#include "mtab.h"
 #include "size.h"
 #include "store.h"
 
@@ -104,6 +105,7 @@ int cmd_mkfs(int argc, char **argv)
 	bool want_progress = isatty(STDERR_FILENO);
 	const char *region;
 	struct stat sb;
+	char mnt[4096];
 	int c, ret;
 
 	opterr = 0;
@@ -163,6 +165,13 @@ int cmd_mkfs(int argc, char **argv)
 		}
 	} else if (S_ISDIR(sb.st_mode)) {
 		cli_err("mkfs", "%s is a directory", region);
+		return CLI_FAIL;
+	}
+	/* --force or not: formatting under a live daemon destroys the
+	 * filesystem it serves */
+	if (mtab_region_mounted(region, mnt, sizeof(mnt))) {
+		cli_err("mkfs", "cannot format %s: it is mounted on %s; "
+				"unmount it first", region, mnt);
 		return CLI_FAIL;
 	}
 	if (want_progress) {

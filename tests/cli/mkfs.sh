@@ -17,6 +17,16 @@ cmp -s "$REGION" "$T/before" || fail "refused mkfs (no size) changed the region"
 run_expect 0 "$PINFS" mkfs --force "$REGION" || fail "mkfs --force"
 run_expect 0 "$PINFS" fsck "$REGION" || fail "fsck after mkfs --force: $OUT"
 
+# a mounted region is never formatted, --force or not
+mount_fg
+echo keep >"$MNT/kept" || fail "write on the mount"
+run_expect 1 "$PINFS" mkfs --force "$REGION" && one_line "mkfs --force of a mounted region"
+printf '%s\n' "$OUT" | grep -q "mounted on" || fail "reason: $OUT"
+run_expect 1 "$PINFS" mkfs --force --size 64M "$REGION"
+[ "$(cat "$MNT/kept")" = keep ] || fail "the mounted filesystem lost a file"
+unmount_fg
+run_expect 0 "$PINFS" fsck "$REGION" || fail "fsck after refused mkfs: $OUT"
+
 # --progress shows progress even when stderr is not a terminal
 rm -f "$REGION"
 "$PINFS" mkfs --progress --size 256M "$REGION" >/dev/null 2>"$T/progress" ||
