@@ -7,7 +7,10 @@
  * are fully written (data, and zeros around it) and persisted before the
  * transaction that maps them commits.  Overwrites of written blocks go in
  * place (like ext4's data=ordered: not atomic, durable when write
- * returns).  Zeroing part of a still-mapped block (truncate, punch, zero
+ * returns); those that change no metadata but the timestamps run under
+ * the shared lock (owrite.c).  Data bytes go through
+ * region_write_persist (pwrite on page-granular file regions).
+ * Zeroing part of a still-mapped block (truncate, punch, zero
  * range) is journaled with the metadata change, so those calls are atomic
  * with respect to a crash.  Zero range and copy_range onto a file are
  * layout changes: their whole blocks are replaced by fresh ones in the
@@ -26,6 +29,7 @@
 #include <linux/falloc.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "store_int.h"
@@ -135,8 +139,12 @@ ssize_t store_read(struct store *st, uint64_t ino, void *buf, size_t size,
 
 	st_rdlock(st);
 	ret = get_reg(st, ino, &mi);
-	if (!ret)
+	if (!ret) {
+		/* whole or nothing of a concurrent overwrite (owrite.c) */
+		pthread_rwlock_rdlock(&mi->rw);
 		ret = do_read(st, mi, buf, size, off);
+		pthread_rwlock_unlock(&mi->rw);
+	}
 	st_unlock(st);
 	return ret;
 }
@@ -161,40 +169,19 @@ static void zero_past_eof(struct store *st, struct minode *mi, uint64_t limit)
 }
 
 /* Write [pos, wend) into fresh blocks RB.. mapped at fb.., zeroing the
- * parts of the first and last block that the data does not cover. */
-static void fill_fresh(struct store *st, uint64_t rb, uint64_t fb,
-		       const uint8_t *src, uint64_t pos, uint64_t wend)
+ * parts of the first and last block that the data does not cover: one
+ * write, one persist (nothing on media maps these blocks yet). */
+static int fill_fresh(struct store *st, uint64_t rb, uint64_t fb,
+		      const uint8_t *src, uint64_t pos, uint64_t wend)
 {
 	uint64_t head = pos - fb * BLK, tail = blk_up(wend) * BLK - wend;
-	uint8_t *dst = rptr(st, rb, 0);
+	struct iovec iov[3] = {
+		{ (void *)zero_block, head },
+		{ (void *)src, wend - pos },
+		{ (void *)zero_block, tail },
+	};
 
-	if (!head && !tail) {
-		region_memcpy_persist(st->rg, dst, src, wend - pos, 0);
-		return;
-	}
-	/* nothing on media maps these blocks yet: fill, then one persist */
-	memset(dst, 0, head);
-	memcpy(dst + head, src, wend - pos);
-	memset(dst + head + (wend - pos), 0, tail);
-	region_persist(st->rg, dst, head + (wend - pos) + tail);
-}
-
-static void inode_touch_direct(struct store *st, struct minode *mi)
-{
-	/* Only mtime/ctime differ from the home copy (no transaction is
-	 * open): store them in place, one persist, no journal. */
-	struct pfs_dinode d;
-	uint8_t *home = st->base + inode_itab_off(st, mi->ino);
-	size_t a = offsetof(struct pfs_dinode, mtime_sec);
-	size_t b = offsetof(struct pfs_dinode, ctime_nsec) + 4;
-
-	memcpy(&d, home, sizeof(d));
-	d.mtime_sec = st64((uint64_t)mi->mtime.tv_sec);
-	d.ctime_sec = st64((uint64_t)mi->ctime.tv_sec);
-	d.mtime_nsec = st32((uint32_t)mi->mtime.tv_nsec);
-	d.ctime_nsec = st32((uint32_t)mi->ctime.tv_nsec);
-	memcpy(home + a, (uint8_t *)&d + a, b - a);
-	region_persist(st->rg, home + a, b - a);
+	return region_write_persist(st->rg, rptr(st, rb, 0), iov, 3);
 }
 
 static int write_chunk(struct store *st, struct minode *mi, const uint8_t *buf,
@@ -228,13 +215,14 @@ static int write_chunk(struct store *st, struct minode *mi, const uint8_t *buf,
 			if (eend > end)
 				eend = end;
 			if (!(e.flags & PFS_EXT_UNWRITTEN)) {
-				region_memcpy_persist(st->rg, dst, src,
-						      eend - pos, 0);
+				err = data_put(st, dst, src, eend - pos);
 			} else {
-				fill_fresh(st, e.rblk + fb - e.fblk, fb, src,
-					   pos, eend);
-				err = emap_set_flags(st, mi, fb, blk_up(eend), 0,
-						     PFS_EXT_UNWRITTEN);
+				err = fill_fresh(st, e.rblk + fb - e.fblk, fb,
+						 src, pos, eend);
+				if (!err)
+					err = emap_set_flags(st, mi, fb,
+							     blk_up(eend), 0,
+							     PFS_EXT_UNWRITTEN);
 			}
 			pos = eend;
 		} else {
@@ -250,8 +238,9 @@ static int write_chunk(struct store *st, struct minode *mi, const uint8_t *buf,
 			if (err)
 				break;
 			wend = (fb + got) * BLK < end ? (fb + got) * BLK : end;
-			fill_fresh(st, rb, fb, src, pos, wend);
-			err = emap_insert(st, mi, fb, rb, got, 0);
+			err = fill_fresh(st, rb, fb, src, pos, wend);
+			if (!err)
+				err = emap_insert(st, mi, fb, rb, got, 0);
 			pos = wend;
 		}
 	}
@@ -266,7 +255,7 @@ static int write_chunk(struct store *st, struct minode *mi, const uint8_t *buf,
 		mi->size = end;
 	if (jrnl_room(st->jr) == jrnl_capacity(st->jr) && !extending) {
 		tx_abort(st);
-		inode_touch_direct(st, mi);
+		data_touch_direct(st, mi);
 		return 0;
 	}
 	inode_log(st, mi);
@@ -316,6 +305,20 @@ ssize_t store_write(struct store *st, uint64_t ino, const void *buf,
 	struct minode *mi;
 	ssize_t ret;
 
+	/* an overwrite of the file's own written blocks needs only the
+	 * shared lock (owrite.c); anything else is exclusive */
+	st_rdlock(st);
+	ret = st_writable(st);
+	if (!ret)
+		ret = get_reg(st, ino, &mi);
+	if (!ret && data_overwrite_ok(st, mi, off, size)) {
+		ret = data_overwrite(st, mi, buf, size, off);
+		st_unlock(st);
+		return ret;
+	}
+	st_unlock(st);
+	if (ret)
+		return ret;
 	st_wrlock(st);
 	ret = st_writable(st);
 	if (!ret)

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 struct region {
@@ -25,6 +26,7 @@ struct region {
 	pmem2_memcpy_fn memcpy_fn;
 	pmem2_memset_fn memset_fn;
 	const char *gran;
+	bool by_fd;   /* data writes pwrite() the descriptor (see region.h) */
 };
 
 static _Atomic uint64_t persist_calls;
@@ -72,6 +74,11 @@ static int region_map_pmem2(struct region *r, const char **why)
 	r->memcpy_fn = pmem2_get_memcpy_fn(r->map);
 	r->memset_fn = pmem2_get_memset_fn(r->map);
 	r->gran = gran_name(pmem2_map_get_store_granularity(r->map));
+	/* page granularity means a page cache under the mapping: write it
+	 * with pwrite (no fault per fresh page); devdax and DAX mappings
+	 * (cache-line or byte granularity) are written through the map */
+	r->by_fd = !r->rf.is_chr && pmem2_map_get_store_granularity(r->map) ==
+					    PMEM2_GRANULARITY_PAGE;
 	return 0;
 }
 
@@ -189,6 +196,41 @@ void region_memset_persist(struct region *r, void *dst, int c, size_t len)
 		return;
 	}
 	r->memset_fn(dst, c, len, 0);
+}
+
+bool region_writes_by_fd(const struct region *r) { return r->by_fd; }
+
+int region_write_persist(struct region *r, void *dst,
+			 const struct iovec *iov, int niov)
+{
+	size_t len;
+	uint8_t *p = dst;
+	int err;
+
+	if (niov < 0 || niov > REGION_IOV_MAX)
+		return -EINVAL;
+	len = region_iov_len(iov, niov);
+	atomic_fetch_add(&persist_calls, 1);
+	if (r->by_fd) {
+		/* same page cache as the mapping: persist (msync) covers it */
+		err = region_pwritev_all(r->rf.fd, (uint64_t)(p - r->base), iov,
+					 niov);
+		if (err)
+			return err;
+		r->persist(dst, len);
+		return 0;
+	}
+	for (int i = 0; i < niov; i++) {
+		if (r->map)
+			r->memcpy_fn(p, iov[i].iov_base, iov[i].iov_len,
+				     PMEM2_F_MEM_NOFLUSH);
+		else
+			memcpy(p, iov[i].iov_base, iov[i].iov_len);
+		p += iov[i].iov_len;
+	}
+	if (r->map && len)
+		r->persist(dst, len);
+	return 0;
 }
 
 uint64_t region_persist_count(void)

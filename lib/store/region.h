@@ -7,6 +7,14 @@
  * device, mapped whole.  Everything the store makes durable goes through
  * region_persist / region_memcpy_persist / region_memset_persist.
  *
+ * Data blocks are written with region_write_persist: on a regular file
+ * mapped with page granularity (tmpfs, a file system without DAX) it
+ * pwrite()s to the region descriptor, which shares the page cache with
+ * every mapping of the region (the daemon's and holders'), so it is
+ * coherent with them; a fresh tmpfs page is allocated by the write
+ * instead of by a page fault on the first store.  On devdax and on
+ * cache-line or byte granularity it copies through the mapping.
+ *
  * Two variants share this header, chosen by meson:
  *  - region.c: the real thing (pmem2 map, persist, memcpy, memset);
  *  - region_fi.c: crash injection.  The store works on a private copy;
@@ -60,6 +68,15 @@ void region_persist(struct region *r, const void *ptr, size_t len);
 void region_memcpy_persist(struct region *r, void *dst, const void *src,
 			   size_t len, unsigned flags);
 void region_memset_persist(struct region *r, void *dst, int c, size_t len);
+/* Write the NIOV pieces of IOV one after the other at DST (inside the
+ * mapping), then persist them, as one persist call: 0, or -errno (-ENOSPC
+ * when the file system under a sparse region is full) with the range
+ * partly written.  Thread-safe for disjoint ranges. */
+struct iovec;
+int region_write_persist(struct region *r, void *dst,
+			 const struct iovec *iov, int niov);
+/* True when region_write_persist uses the descriptor (page granularity). */
+bool region_writes_by_fd(const struct region *r);
 
 /* Persist calls made by this process so far (both variants count). */
 uint64_t region_persist_count(void);
@@ -77,5 +94,12 @@ int region_file_open(const char *path, uint32_t flags, uint64_t create_size,
 		     struct region_file *rf, const char **why);
 /* mmap(MAP_PRIVATE) of the whole file for READONLY regions. */
 void *region_map_private(int fd, uint64_t size);
+/* pwritev all of IOV (at most REGION_IOV_MAX pieces) at OFF, resuming
+ * after short writes: 0 or -errno. */
+#define REGION_IOV_MAX 8
+int region_pwritev_all(int fd, uint64_t off, const struct iovec *iov,
+		       int niov);
+/* Total bytes of IOV. */
+size_t region_iov_len(const struct iovec *iov, int niov);
 
 #endif /* PINFS_REGION_H */

@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 int region_file_open(const char *path, uint32_t flags, uint64_t create_size,
@@ -73,4 +74,51 @@ void *region_map_private(int fd, uint64_t size)
 	void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
 
 	return p == MAP_FAILED ? NULL : p;
+}
+
+size_t region_iov_len(const struct iovec *iov, int niov)
+{
+	size_t len = 0;
+
+	for (int i = 0; i < niov; i++)
+		len += iov[i].iov_len;
+	return len;
+}
+
+int region_pwritev_all(int fd, uint64_t off, const struct iovec *iov,
+		       int niov)
+{
+	struct iovec v[REGION_IOV_MAX];
+	int i = 0;
+
+	if (niov < 0 || niov > REGION_IOV_MAX)
+		return -EINVAL;
+	for (int k = 0; k < niov; k++)
+		v[k] = iov[k];
+	while (i < niov) {
+		ssize_t n;
+
+		if (!v[i].iov_len) {
+			i++;
+			continue;
+		}
+		n = pwritev(fd, v + i, niov - i, (off_t)off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			return -EIO;
+		off += (uint64_t)n;
+		/* skip what was written: whole pieces, then part of one */
+		while (i < niov && (size_t)n >= v[i].iov_len) {
+			n -= (ssize_t)v[i].iov_len;
+			i++;
+		}
+		if (i < niov) {
+			v[i].iov_base = (uint8_t *)v[i].iov_base + n;
+			v[i].iov_len -= (size_t)n;
+		}
+	}
+	return 0;
 }

@@ -241,6 +241,26 @@ static bool extend_base_ok(struct store *st)
 	return k && pattern_ok(st, k, 0, 50000, 1);
 }
 
+/* An overwrite inside the size over written blocks: the shared-lock path
+ * (owrite.c), data then timestamps, no journal. */
+static void overwrite_run(struct store *st)
+{
+	fx_write_pattern(st, ino_of(st, ROOT, "victim"), 4096 + 100,
+			 3 * 4096, 9);
+}
+static enum state overwrite_check(struct store *st)
+{
+	uint64_t v = ino_of(st, ROOT, "victim");
+	uint64_t off = 4096 + 100, len = 3 * 4096;
+
+	if (size_of(st, v) != 100 * KiB || !pattern_ok(st, v, 0, off, 2) ||
+	    !pattern_ok(st, v, off + len, 100 * KiB - off - len, 2))
+		return BROKEN;
+	if (pattern_ok(st, v, off, len, 2))
+		return NOT_DONE;
+	return pattern_ok(st, v, off, len, 9) ? DONE : BROKEN;
+}
+
 static void punch_run(struct store *st)
 {
 	ck_assert_int_eq(store_fallocate(st, ino_of(st, ROOT, "victim"),
@@ -464,6 +484,7 @@ static const struct op ops[] = {
 	{ "unlink-pinned", NULL, unlink_pinned_run, unlink_check, NULL },
 	{ "exchange", NULL, exchange_run, exchange_check, dir_ok },
 	{ "extending-write", NULL, extend_run, extend_check, extend_base_ok },
+	{ "overwrite", NULL, overwrite_run, overwrite_check, NULL },
 	{ "punch", NULL, punch_run, punch_check, NULL },
 	{ "fallocate", NULL, falloc_run, falloc_check, extend_base_ok },
 	{ "zero-range", NULL, zero_run, zero_check, NULL },
