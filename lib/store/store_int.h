@@ -108,7 +108,7 @@ struct minode {
 struct alloc {
 	uint64_t blk0, n;   /* data blocks [blk0, blk0 + n) */
 	pfs_le32 *rc;       /* mirror of the refcount table */
-	uint16_t *held;     /* holds per block */
+	uint32_t *held;     /* holds per block (up to hold_slots, <= 2^20) */
 	uint8_t *pend;      /* freed in the open transaction */
 	uint32_t *gfree;    /* free blocks per 2 MiB group */
 	uint64_t ngroups, nfree, cursor;

@@ -115,6 +115,42 @@ START_TEST(test_table_full)
 }
 END_TEST
 
+/* Every hold slot on one block: the per-block count must not wrap (it was
+ * 16 bits against up to 65536 slots at mkfs and 2^20 accepted at open). */
+START_TEST(test_one_block_every_slot)
+{
+	struct store_info i0, i1;
+	uint64_t blk, n = 0;
+	int err;
+
+	store_close(&F.st);
+	fx_mkfs_open(&F, 1024ull << 20, 1024);
+	blk = data_block();
+	store_get_info(F.st, &i0);
+	while ((err = store_hold(F.st, 1 + n % 7, blk, 4096)) == 0)
+		n++;
+	ck_assert_int_eq(err, -ENOSPC);
+	ck_assert_uint_ge(n, 65536);
+	store_get_info(F.st, &i1);
+	ck_assert_uint_eq(i1.held_blocks, 1);
+	ck_assert_uint_eq(i1.free_blocks, i0.free_blocks - 1);
+	/* the count survives a reopen (rebuilt from the table) ... */
+	fx_reopen(&F, 0);
+	store_get_info(F.st, &i1);
+	ck_assert_uint_eq(i1.held_blocks, 1);
+	ck_assert_uint_eq(i1.free_blocks, i0.free_blocks - 1);
+	/* ... and the block is free only after the last release */
+	for (uint64_t p = 1; p <= 6; p++)
+		ck_assert_int_eq(store_release_holds(F.st, p), 0);
+	store_get_info(F.st, &i1);
+	ck_assert_uint_eq(i1.held_blocks, 1);
+	ck_assert_int_eq(store_release_holds(F.st, 7), 0);
+	store_get_info(F.st, &i1);
+	ck_assert_uint_eq(i1.held_blocks, 0);
+	ck_assert_uint_eq(i1.free_blocks, i0.free_blocks);
+}
+END_TEST
+
 static Suite *holds_suite(void)
 {
 	Suite *s = suite_create("holds");
@@ -124,6 +160,7 @@ static Suite *holds_suite(void)
 	tcase_add_checked_fixture(tc, fx_setup64, fx_teardown);
 	tcase_add_test(tc, test_release_exact);
 	tcase_add_test(tc, test_table_full);
+	tcase_add_test(tc, test_one_block_every_slot);
 	suite_add_tcase(s, tc);
 	return s;
 }
