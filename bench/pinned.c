@@ -95,28 +95,41 @@ static struct pinned_target raw_side(const struct pinned_ctx *c)
 }
 
 /*
- * One repeat of a pair, in four legs of half the duration each: raw,
- * pinned, pinned, raw on even repeats and the mirror on odd ones, so that
- * a drift during the repeat (load, frequency) weighs on both sides alike
- * and neither always goes first.  *rg, *pg: GB/s of each side over its
- * two legs.  pin NULL: raw legs only.
+ * One repeat of a pair runs in PAIR_LEGS legs of 2 * duration / PAIR_LEGS
+ * each, in the order raw, pinned, pinned, raw, raw, pinned, pinned, raw
+ * (mirrored on odd repeats): a drift or a burst of load during the repeat
+ * weighs on both sides alike, and neither side always goes first.
  */
+#define PAIR_LEGS 8
+
+/* The side of leg i of repeat rep: 0 raw, 1 pinned. */
+static int pair_side(int leg, unsigned rep)
+{
+	return (((leg + 1) / 2) & 1) ^ (int)(rep & 1);
+}
+
+/* *rg, *pg: GB/s of each side over its legs.  pin NULL: raw legs only.
+ * A side's first leg makes its untimed pass over the target, the later
+ * legs copy on from where the target already is warm. */
 static int cpu_pair(const struct pinned_target *raw,
 		    const struct pinned_target *pin, const struct copy_params *p,
 		    unsigned rep, double *rg, double *pg)
 {
-	struct copy_params half = *p;
+	struct copy_params leg_p = *p;
 	uint64_t bytes[2] = { 0, 0 }, ns[2] = { 0, 0 };
+	bool warmed[2] = { false, false };
 	struct copy_result res;
 	int ret = 0;
 
-	half.duration = p->duration / 2;
-	for (int leg = 0; leg < 4 && !ret; leg++) {
-		int side = (leg == 1 || leg == 2) ^ (int)(rep & 1);
+	leg_p.duration = p->duration * 2 / PAIR_LEGS;
+	for (int leg = 0; leg < PAIR_LEGS && !ret; leg++) {
+		int side = pair_side(leg, rep);
 
 		if (side && !pin)
 			continue;
-		ret = copy_run(side ? pin : raw, &half, &res);
+		leg_p.phase = warmed[side] ? COPY_STREAM : COPY_WARM;
+		warmed[side] = true;
+		ret = copy_run(side ? pin : raw, &leg_p, &res);
 		bytes[side] += res.bytes;
 		ns[side] += res.ns;
 	}
@@ -200,8 +213,8 @@ static int cold_raw_file(struct pinned_ctx *c, const struct copy_params *p,
  * same region pages are mapped by libpmem2 for the raw side.  Before each
  * side's one timed pass the pages are punched out of the region file, so
  * both sides first-touch pages nobody has touched (on tmpfs: allocate and
- * zero a page per fault), at the same region offsets.  The order of the
- * two sides alternates between repeats.
+ * zero a page per fault), at the same region offsets.  Two passes per
+ * side, in the order raw, pinned, pinned, raw (mirrored on odd repeats).
  */
 static int cold_pair(struct pinned_ctx *c, const struct copy_params *p,
 		     unsigned rep, double *rg, double *pg)
@@ -211,7 +224,8 @@ static int cold_pair(struct pinned_ctx *c, const struct copy_params *p,
 	char fpath[MOUNT_PATH + 32] = "";
 	struct pinned_target pin, raw;
 	struct region *r = NULL;
-	struct copy_result res;
+	uint64_t bytes[2] = { 0, 0 }, ns[2] = { 0, 0 };
+	struct copy_result res = { 0 };
 	struct pinsrc *s = NULL;
 	int n = 0, ret;
 
@@ -229,15 +243,20 @@ static int cold_pair(struct pinned_ctx *c, const struct copy_params *p,
 					      o->size, &r);
 	if (!ret)
 		raw = region_target(r);
-	for (int side = 0; side < 2 && !ret; side++) {
-		bool do_pin = side == (int)(rep & 1) ? false : true;
+	/* four passes: raw, pinned, pinned, raw (mirrored on odd repeats) */
+	for (int leg = 0; leg < 4 && !ret; leg++) {
+		int side = ((leg == 1 || leg == 2) ? 1 : 0) ^ (int)(rep & 1);
 
 		ret = region_punch(c->mnt.src, pc, (unsigned)n);
 		if (!ret)
-			ret = copy_run(do_pin ? &pin : &raw, p, &res);
-		if (!ret)
-			*(do_pin ? pg : rg) = copy_gbps(&res);
+			ret = copy_run(side ? &pin : &raw, p, &res);
+		if (ret)
+			break;
+		bytes[side] += res.bytes;
+		ns[side] += res.ns;
 	}
+	*rg = ns[0] ? (double)bytes[0] / (double)ns[0] : 0;
+	*pg = ns[1] ? (double)bytes[1] / (double)ns[1] : 0;
 	region_unmap(&r);
 	pinsrc_unpin(&pin);
 out:
@@ -324,13 +343,13 @@ static int uring_rows(struct pinned_ctx *c, struct pinned_target *pt)
 			.duration = o->duration,
 			.pin_cpu = !o->no_cpu_pin && o->ncpu > 1,
 		};
-		struct uring_params half = p;
+		struct uring_params leg_p = p;
 		bool pin_ok = pt != NULL;
 		struct uring_result res;
 		struct pair pr = { 0 };
 		char why[200];
 
-		half.duration = p.duration / 2;
+		leg_p.duration = p.duration * 2 / PAIR_LEGS;
 
 		snprintf(why, sizeof(why), "%s", c->why);
 		for (unsigned rep = 0; rep < o->repeat && !ret; rep++) {
@@ -340,17 +359,16 @@ static int uring_rows(struct pinned_ctx *c, struct pinned_target *pt)
 
 			progress("pinned: io_uring qd %u, run %u/%u",
 				 p.queue_depth, rep + 1, o->repeat);
-			/* raw, pinned, pinned, raw (mirrored on odd repeats),
-			 * half the duration each, as cpu_pair() */
-			for (int leg = 0; leg < 4 && !failed; leg++) {
-				int side = (leg == 1 || leg == 2) ^ (int)(rep & 1);
+			/* legs in the order of cpu_pair() */
+			for (int leg = 0; leg < PAIR_LEGS && !failed; leg++) {
+				int side = pair_side(leg, rep);
 				/* a medium io_uring cannot pin (ext4, FUSE
 				 * mappings: EFAULT) fails the row, not the run */
 				int rr;
 
 				if (side && !pin_ok)
 					continue;
-				rr = uring_fill_run(side ? pt : &raw, &half,
+				rr = uring_fill_run(side ? pt : &raw, &leg_p,
 						    &res);
 				if (rr < 0 && side) {
 					snprintf(why, sizeof(why),
