@@ -53,7 +53,14 @@ void mount_opts_init(struct mount_opts *o)
 	snprintf(o->policy, sizeof(o->policy), "break");
 	o->lease_break_ms = MOUNT_OPTS_DEFAULT_LEASE_BREAK_MS;
 	o->kill_grace_ms = MOUNT_OPTS_DEFAULT_KILL_GRACE_MS;
-	o->perm = MOUNT_PERM_KERNEL;
+	o->perm = MOUNT_PERM_AUTO;
+}
+
+enum mount_perm mount_opts_perm(const struct mount_opts *o)
+{
+	if (o->perm != MOUNT_PERM_AUTO)
+		return o->perm;
+	return o->allow_other ? MOUNT_PERM_KERNEL : MOUNT_PERM_DAEMON;
 }
 
 __attribute__((format(printf, 3, 4)))
@@ -205,14 +212,16 @@ static int parse_one(struct mount_opts *o, char *opt, char *err,
 	} else if (!strcmp(opt, "policy")) {
 		return set_policy(o, val, err, errlen);
 	} else if (!strcmp(opt, "permissions")) {
-		if (!strcmp(val, "daemon"))
+		if (!strcmp(val, "auto"))
+			o->perm = MOUNT_PERM_AUTO;
+		else if (!strcmp(val, "daemon"))
 			o->perm = MOUNT_PERM_DAEMON;
 		else if (!strcmp(val, "kernel"))
 			o->perm = MOUNT_PERM_KERNEL;
 		else
 			return fail(err, errlen,
-				    "bad value for permissions: '%s' (daemon "
-				    "or kernel)", val);
+				    "bad value for permissions: '%s' (auto, "
+				    "daemon or kernel)", val);
 	} else if (!strcmp(opt, "lease_break_time")) {
 		return parse_ms(opt, val, 1, &o->lease_break_ms, err, errlen);
 	} else if (!strcmp(opt, "kill_grace")) {

@@ -27,9 +27,13 @@
 /*
  * Who checks access by the mode bits (permissions=, docs/daemon.md):
  * the daemon on every request, or the kernel (default_permissions).
+ * AUTO (the default): the kernel on a mount other users reach
+ * (allow_other), since only its checks cover FIFOs, sockets and device
+ * nodes; the daemon on a mount only its owner reaches.
  */
 enum mount_perm {
-	MOUNT_PERM_DAEMON = 0,
+	MOUNT_PERM_AUTO = 0,
+	MOUNT_PERM_DAEMON,
 	MOUNT_PERM_KERNEL,
 };
 
@@ -61,6 +65,9 @@ void mount_opts_init(struct mount_opts *o);
  */
 int mount_opts_parse(struct mount_opts *o, const char *arg, char *err,
 		     size_t errlen);
+
+/* Who checks permissions on a mount with options O: AUTO resolved. */
+enum mount_perm mount_opts_perm(const struct mount_opts *o);
 
 /* True when NAME is one of the built-in revoke policies. */
 bool mount_opts_policy_builtin(const char *name);

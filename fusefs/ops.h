@@ -44,6 +44,7 @@ struct fs {
 	struct pending_queue *pending;
 	struct poll_table *polls;
 	struct pin_table *pt;         /* NULL on a read-only mount */
+	bool perm_daemon;             /* the daemon checks permissions */
 	struct broker *broker;
 	atomic_uint_fast64_t next_fh; /* open file ids (leases hang on them) */
 };

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * ops_perm.h - access checks by the daemon (permissions=daemon, the
- * default: the mount has no default_permissions).
+ * default on a mount without allow_other: no default_permissions).
  *
  * Without default_permissions the kernel checks only what the VFS does
  * itself (sticky directories from cached attributes, CAP_MKNOD,
@@ -28,7 +28,7 @@
 /* True when the daemon checks (permissions=daemon). */
 static inline bool perm_by_daemon(const struct fs *fs)
 {
-	return fs->opts->perm == MOUNT_PERM_DAEMON;
+	return fs->perm_daemon;
 }
 
 /*

@@ -142,7 +142,8 @@ static int build_optstr(const struct daemon_params *p, char *buf, size_t len)
 	used = strlen(buf);
 	n = snprintf(buf + used, len - used,
 		     ",subtype=pinfs%s%s%s%s%s",
-		     o->perm == MOUNT_PERM_KERNEL ? ",default_permissions" : "",
+		     mount_opts_perm(o) == MOUNT_PERM_KERNEL ?
+			     ",default_permissions" : "",
 		     o->allow_other ? ",allow_other" : "",
 		     o->ro ? ",ro" : "", o->kernel[0] ? "," : "", o->kernel);
 	return n < 0 || (size_t)n >= len - used ? -ENAMETOOLONG : 0;
@@ -206,6 +207,7 @@ int daemon_run(struct store *st, const struct daemon_params *p)
 {
 	struct fs fs = {
 		.st = st, .opts = p->opts, .region = p->region, .next_fh = 1,
+		.perm_daemon = mount_opts_perm(p->opts) == MOUNT_PERM_DAEMON,
 	};
 	char optstr[4096 + 256];
 	char *argv[5];

@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: MIT
 # mount.sh - pinfs mount end to end: daemonized mount, file operations,
 # `pinfs extents` (table and JSON), the mount.fuse.pinfs helper, ro,
-# size= on the fly, clean exit on SIGTERM, data across remounts.
+# size= on the fly, clean exit on SIGTERM, data across remounts, who
+# checks permissions.
 . "$CLI_LIB"
 need_root_fuse 100
 
@@ -155,4 +156,19 @@ OUT=$(timeout 30 "$PINFS" mount -o policy=/bin/sh "$REGION" "$MNT" 2>&1) &&
 	{ fail "mounted with a plugin that is not one"; unmount_dir "$MNT"; }
 printf '%s\n' "$OUT" | grep -q "policy=/bin/sh" || fail "plugin refusal: $OUT"
 is_mounted "$MNT" && fail "a refused plugin left a mount"
+
+# 11. who checks permissions (OPTS:WHO): by default the kernel
+#     (default_permissions) on a mount other users reach, the daemon on
+#     one only its owner reaches; either may be asked for
+for c in ":daemon" "allow_other:kernel" "permissions=daemon,allow_other:daemon" \
+	 "permissions=kernel:kernel" "default_permissions:kernel" \
+	 "permissions=auto:daemon"; do
+	mount_fg "${c%:*}"
+	got=daemon
+	awk -v m="$MNT" '$2 == m { print $4 }' /proc/mounts | tr ',' '\n' |
+		grep -qx default_permissions && got=kernel
+	[ "$got" = "${c##*:}" ] ||
+		fail "-o '${c%:*}': the $got checks permissions, expected the ${c##*:}"
+	unmount_fg
+done
 finish

@@ -103,7 +103,10 @@ START_TEST(opts_defaults)
 	ck_assert(!o.have_pin_uid && !o.have_pin_gid);
 	ck_assert_uint_eq(o.size, 0);
 	ck_assert_str_eq(o.kernel, "");
-	ck_assert_int_eq(o.perm, MOUNT_PERM_KERNEL);
+	ck_assert_int_eq(o.perm, MOUNT_PERM_AUTO);
+	ck_assert_int_eq(mount_opts_perm(&o), MOUNT_PERM_DAEMON);
+	o.allow_other = true;
+	ck_assert_int_eq(mount_opts_perm(&o), MOUNT_PERM_KERNEL);
 }
 END_TEST
 
@@ -204,8 +207,8 @@ START_TEST(opts_bad)
 	ck_assert_int_eq(parse(&o, "bogus", err), -EINVAL);
 	ck_assert_str_eq(err, "unknown mount option 'bogus'");
 	ck_assert_int_eq(parse(&o, "permissions=root", err), -EINVAL);
-	ck_assert_str_eq(err, "bad value for permissions: 'root' (daemon or "
-			      "kernel)");
+	ck_assert_str_eq(err, "bad value for permissions: 'root' (auto, daemon "
+			      "or kernel)");
 }
 END_TEST
 
@@ -228,6 +231,16 @@ START_TEST(opts_permissions)
 	ck_assert_int_eq(parse(&o, "permissions=daemon,default_permissions",
 			       err), 0);
 	ck_assert_int_eq(o.perm, MOUNT_PERM_KERNEL);
+	/* explicit choices hold with or without allow_other */
+	ck_assert_int_eq(parse(&o, "allow_other,permissions=daemon", err), 0);
+	ck_assert_int_eq(mount_opts_perm(&o), MOUNT_PERM_DAEMON);
+	ck_assert_int_eq(parse(&o, "permissions=kernel", err), 0);
+	ck_assert_int_eq(mount_opts_perm(&o), MOUNT_PERM_KERNEL);
+	ck_assert_int_eq(parse(&o, "permissions=daemon,permissions=auto,"
+				   "allow_other", err), 0);
+	ck_assert_int_eq(mount_opts_perm(&o), MOUNT_PERM_KERNEL);
+	ck_assert_int_eq(parse(&o, "permissions=auto", err), 0);
+	ck_assert_int_eq(mount_opts_perm(&o), MOUNT_PERM_DAEMON);
 }
 END_TEST
 

@@ -40,7 +40,7 @@ for o in bogus size=12Q lease_break_time=soon kill_grace=-1 \
 	[ -e "$REGION" ] && fail "mount -o $o created the region"
 done
 run_expect 2 "$PINFS" mount -o permissions=bogus "$REGION" "$MNT"
-printf '%s\n' "$OUT" | grep -q "bad value for permissions: 'bogus' (daemon or kernel)" ||
+printf '%s\n' "$OUT" | grep -q "bad value for permissions: 'bogus' (auto, daemon or kernel)" ||
 	fail "permissions=bogus: $OUT"
 run_expect 2 "$PINFS" mount -o && one_line "mount -o without value"
 run_expect 2 "$PINFS" mount "$REGION" && one_line "mount without mountpoint"
