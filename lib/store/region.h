@@ -7,13 +7,16 @@
  * device, mapped whole.  Everything the store makes durable goes through
  * region_persist / region_memcpy_persist / region_memset_persist.
  *
- * Data blocks are written with region_write_persist: on a regular file
- * mapped with page granularity (tmpfs, a file system without DAX) it
- * pwrite()s to the region descriptor, which shares the page cache with
+ * Data blocks are written with region_write_persist.  On a regular file
+ * mapped with page granularity (tmpfs, a file system without DAX) it is a
+ * pwrite() to the region descriptor, which shares the page cache with
  * every mapping of the region (the daemon's and holders'), so it is
- * coherent with them; a fresh tmpfs page is allocated by the write
- * instead of by a page fault on the first store.  On devdax and on
- * cache-line or byte granularity it copies through the mapping.
+ * coherent with them.  A store through the mapping costs a page fault
+ * for every page this process has no page-table entry for yet (a new
+ * tmpfs page, or one another path created), which on this VM costs more
+ * than the copy; pwrite needs none (docs/perf-fs-write.md has the
+ * figures).  On devdax and on cache-line or byte granularity the data is
+ * copied through the mapping (libpmem2 memcpy) and flushed.
  *
  * Two variants share this header, chosen by meson:
  *  - region.c: the real thing (pmem2 map, persist, memcpy, memset);
@@ -69,13 +72,15 @@ void region_memcpy_persist(struct region *r, void *dst, const void *src,
 			   size_t len, unsigned flags);
 void region_memset_persist(struct region *r, void *dst, int c, size_t len);
 /* Write the NIOV pieces of IOV one after the other at DST (inside the
- * mapping), then persist them, as one persist call: 0, or -errno (-ENOSPC
- * when the file system under a sparse region is full) with the range
- * partly written.  Thread-safe for disjoint ranges. */
+ * mapping), then persist them, as one persist call: 0, or -errno (-EINVAL
+ * for a bad NIOV; -ENOSPC when the file system under a sparse region is
+ * full, with the range partly written).  Thread-safe for disjoint
+ * ranges. */
 struct iovec;
 int region_write_persist(struct region *r, void *dst,
 			 const struct iovec *iov, int niov);
-/* True when region_write_persist uses the descriptor (page granularity). */
+/* True when region_write_persist uses the descriptor (page granularity
+ * on a regular file). */
 bool region_writes_by_fd(const struct region *r);
 
 /* Persist calls made by this process so far (both variants count). */
