@@ -48,14 +48,21 @@ mkdir -m 1777 "$W" || fh_fail "mkdir $W"
 failed=()
 # stress-ng returns when its stressors have exited, but their last
 # children may still hold a directory or file of the mount for a moment.
+users() { # processes with a file or directory of the mount open
+	find /proc/[0-9]*/cwd /proc/[0-9]*/fd -maxdepth 1 \
+		\( -lname "$FH_MNT" -o -lname "$FH_MNT/*" \) 2>/dev/null |
+		cut -d/ -f3 | sort -u
+}
 settle() {
-	local i
+	local i p
 	for ((i = 0; i < 100; i++)); do
-		fuser -m "$FH_MNT" >/dev/null 2>&1 || return 0
+		[ -z "$(users)" ] && return 0
 		sleep 0.1
 	done
 	echo "still using $FH_MNT after 10 s:" >&2
-	fuser -vm "$FH_MNT" >&2
+	for p in $(users); do
+		echo "  $p $(tr '\0' ' ' </proc/"$p"/cmdline 2>/dev/null)" >&2
+	done
 	return 1
 }
 run() { # run LABEL ARGS...: one bounded stress-ng run
