@@ -6,6 +6,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "stats.h"
 
@@ -20,8 +21,17 @@ struct copy_thread {
 	char *src;
 	pthread_barrier_t *bar;
 	uint64_t t0, t1, bytes;
+	uint64_t c0, c1;      /* thread CPU time over the timed part */
 	bool broken;
 };
+
+static uint64_t cpu_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
 
 /* One pass over the slice, or until a break: bytes written. */
 static uint64_t copy_pass(struct copy_thread *c)
@@ -52,6 +62,7 @@ static void *copy_thread_main(void *arg)
 	if (c->p->phase == COPY_WARM)
 		copy_pass(c); /* fault in and warm the slice, untimed */
 	pthread_barrier_wait(c->bar);
+	c->c0 = cpu_now_ns();
 	c->t0 = stats_now_ns();
 	if (c->p->phase == COPY_COLD) {
 		c->bytes = copy_pass(c);
@@ -67,6 +78,7 @@ static void *copy_thread_main(void *arg)
 		} while (!c->broken && stats_now_ns() < end);
 	}
 	c->t1 = stats_now_ns();
+	c->c1 = cpu_now_ns();
 	return NULL;
 }
 
@@ -152,6 +164,7 @@ int copy_run(const struct pinned_target *t, const struct copy_params *p,
 		t0 = th[i].t0 < t0 ? th[i].t0 : t0;
 		t1 = th[i].t1 > t1 ? th[i].t1 : t1;
 		res->bytes += th[i].bytes;
+		res->cpu_ns += th[i].c1 - th[i].c0;
 		res->broken |= th[i].broken;
 		if (!p->src)
 			free(th[i].src);

@@ -43,6 +43,8 @@ struct copy_params {
 struct copy_result {
 	uint64_t bytes;
 	uint64_t ns;          /* wall time, first start to last end */
+	uint64_t cpu_ns;      /* CPU time the threads ran while timed, summed:
+			       * time other tasks took from them is not in it */
 	bool broken;          /* stopped by a break */
 };
 

@@ -63,14 +63,66 @@ out:
 
 /* ---- CPU stores ---------------------------------------------------------- */
 
+/* Wall-clock GB/s and their ratio (the goals), then the same per CPU
+ * second the measured threads ran (the submitter and io-wq workers for
+ * io_uring): time other tasks take from them on a loaded machine is not
+ * in those, so their ratio shows what pinning costs under load too. */
 static const struct report_col pin_cols[] = {
 	{ "pinned_gbps", UNIT_GBPS }, { "raw_gbps", UNIT_GBPS },
 	{ "ratio", UNIT_RATIO },
+	{ "pinned_cpu_gbps", UNIT_GBPS }, { "raw_cpu_gbps", UNIT_GBPS },
+	{ "cpu_ratio", UNIT_RATIO },
 };
+#define PIN_NCOLS 6
 
 struct pair {
 	struct samples raw, pin, ratio;
+	struct samples raw_cpu, pin_cpu, ratio_cpu;
 };
+
+/* What one side of a pair did over its legs. */
+struct side_sum {
+	uint64_t bytes, ns, cpu_ns;
+	unsigned threads; /* the CPU time is per thread (CPU stores) */
+};
+
+static void side_add(struct side_sum *s, uint64_t bytes, uint64_t ns,
+		     uint64_t cpu_ns)
+{
+	s->bytes += bytes;
+	s->ns += ns;
+	s->cpu_ns += cpu_ns;
+}
+
+static double side_gbps(const struct side_sum *s)
+{
+	return s->ns ? (double)s->bytes / (double)s->ns : 0;
+}
+
+static double side_cpu_gbps(const struct side_sum *s)
+{
+	unsigned n = s->threads ? s->threads : 1;
+
+	return s->cpu_ns ? (double)s->bytes * n / (double)s->cpu_ns : 0;
+}
+
+/* Record one repeat: side 0 raw, side 1 pinned (has_pin false: raw only). */
+static void pair_add(struct pair *p, const struct side_sum *sd, bool has_pin)
+{
+	double rg = side_gbps(&sd[0]), rc = side_cpu_gbps(&sd[0]);
+
+	samples_add(&p->raw, rg);
+	if (rc > 0)
+		samples_add(&p->raw_cpu, rc);
+	if (!has_pin || !sd[1].ns)
+		return;
+	samples_add(&p->pin, side_gbps(&sd[1]));
+	samples_add(&p->ratio, side_gbps(&sd[1]) / rg);
+	if (rc > 0 && sd[1].cpu_ns) {
+		samples_add(&p->pin_cpu, side_cpu_gbps(&sd[1]));
+		samples_add(&p->ratio_cpu, side_cpu_gbps(&sd[1]) / rc);
+	}
+}
 
 static void pair_fill(struct report_table *t, struct report_row *r,
 		      struct pair *p, const char *why)
@@ -80,11 +132,17 @@ static void pair_fill(struct report_table *t, struct report_row *r,
 	report_set(t, r, "raw_gbps", summary_of(&p->raw));
 	report_set(t, r, "pinned_gbps", summary_of(&p->pin));
 	report_set(t, r, "ratio", summary_of(&p->ratio));
+	report_set(t, r, "raw_cpu_gbps", summary_of(&p->raw_cpu));
+	report_set(t, r, "pinned_cpu_gbps", summary_of(&p->pin_cpu));
+	report_set(t, r, "cpu_ratio", summary_of(&p->ratio_cpu));
 	if (!p->pin.n && why[0])
 		report_status(r, "%s", why);
 	samples_free(&p->raw);
 	samples_free(&p->pin);
 	samples_free(&p->ratio);
+	samples_free(&p->raw_cpu);
+	samples_free(&p->pin_cpu);
+	samples_free(&p->ratio_cpu);
 }
 
 /* The raw side of the warm rows: the pinned range's own region pages
@@ -108,15 +166,14 @@ static int pair_side(int leg, unsigned rep)
 	return (((leg + 1) / 2) & 1) ^ (int)(rep & 1);
 }
 
-/* *rg, *pg: GB/s of each side over its legs.  pin NULL: raw legs only.
- * A side's first leg makes its untimed pass over the target, the later
- * legs copy on from where the target already is warm. */
+/* sd[0] raw, sd[1] pinned: what each side did over its legs.  pin NULL:
+ * raw legs only.  A side's first leg makes its untimed pass over the
+ * target, the later legs copy on where the target already is warm. */
 static int cpu_pair(const struct pinned_target *raw,
 		    const struct pinned_target *pin, const struct copy_params *p,
-		    unsigned rep, double *rg, double *pg)
+		    unsigned rep, struct side_sum *sd)
 {
 	struct copy_params leg_p = *p;
-	uint64_t bytes[2] = { 0, 0 }, ns[2] = { 0, 0 };
 	bool warmed[2] = { false, false };
 	struct copy_result res;
 	int ret = 0;
@@ -130,11 +187,9 @@ static int cpu_pair(const struct pinned_target *raw,
 		leg_p.phase = warmed[side] ? COPY_STREAM : COPY_WARM;
 		warmed[side] = true;
 		ret = copy_run(side ? pin : raw, &leg_p, &res);
-		bytes[side] += res.bytes;
-		ns[side] += res.ns;
+		if (!ret)
+			side_add(&sd[side], res.bytes, res.ns, res.cpu_ns);
 	}
-	*rg = ns[0] ? (double)bytes[0] / (double)ns[0] : 0;
-	*pg = ns[1] ? (double)bytes[1] / (double)ns[1] : 0;
 	return ret;
 }
 
@@ -157,19 +212,14 @@ static int cpu_row(struct pinned_ctx *c, struct pinned_target *pt,
 	ret = copy_sources_new(thr, bs, &src);
 	p.src = src;
 	for (unsigned rep = 0; rep < o->repeat && !ret; rep++) {
-		double rg = 0, pg = 0;
+		struct side_sum sd[2] = { { .threads = thr }, { .threads = thr } };
 
 		progress("pinned: cpu %s %s x%u, run %u/%u", p.fn.name,
 			 report_bytes(bs, b, sizeof(b)), thr, rep + 1,
 			 o->repeat);
-		ret = cpu_pair(&raw, pt, &p, rep, &rg, &pg);
-		if (ret)
-			break;
-		samples_add(&pr.raw, rg);
-		if (!pt)
-			continue;
-		samples_add(&pr.pin, pg);
-		samples_add(&pr.ratio, pg / rg);
+		ret = cpu_pair(&raw, pt, &p, rep, sd);
+		if (!ret)
+			pair_add(&pr, sd, pt != NULL);
 	}
 	copy_sources_free(&src, thr);
 	snprintf(b, sizeof(b), "cpu-%s", p.fn.name);
@@ -181,7 +231,7 @@ static int cpu_row(struct pinned_ctx *c, struct pinned_target *pt,
 
 /* Cold, without pinfs: a fresh raw file per repeat, one pass. */
 static int cold_raw_file(struct pinned_ctx *c, const struct copy_params *p,
-			 double *rg)
+			 struct side_sum *sd)
 {
 	const struct bench_opts *o = c->o;
 	char path[MOUNT_PATH + 16];
@@ -203,7 +253,8 @@ static int cold_raw_file(struct pinned_ctx *c, const struct copy_params *p,
 	ret = copy_run(&tgt, p, &res);
 	region_unmap(&r);
 	cleanup_undo(h);
-	*rg = copy_gbps(&res);
+	if (!ret)
+		side_add(sd, res.bytes, res.ns, res.cpu_ns);
 	return ret;
 }
 
@@ -217,14 +268,13 @@ static int cold_raw_file(struct pinned_ctx *c, const struct copy_params *p,
  * side, in the order raw, pinned, pinned, raw (mirrored on odd repeats).
  */
 static int cold_pair(struct pinned_ctx *c, const struct copy_params *p,
-		     unsigned rep, double *rg, double *pg)
+		     unsigned rep, struct side_sum *sd)
 {
 	const struct bench_opts *o = c->o;
 	struct target_piece *pc = calloc(PIECES_MAX, sizeof(*pc));
 	char fpath[MOUNT_PATH + 32] = "";
 	struct pinned_target pin, raw;
 	struct region *r = NULL;
-	uint64_t bytes[2] = { 0, 0 }, ns[2] = { 0, 0 };
 	struct copy_result res = { 0 };
 	struct pinsrc *s = NULL;
 	int n = 0, ret;
@@ -252,11 +302,8 @@ static int cold_pair(struct pinned_ctx *c, const struct copy_params *p,
 			ret = copy_run(side ? &pin : &raw, p, &res);
 		if (ret)
 			break;
-		bytes[side] += res.bytes;
-		ns[side] += res.ns;
+		side_add(&sd[side], res.bytes, res.ns, res.cpu_ns);
 	}
-	*rg = ns[0] ? (double)bytes[0] / (double)ns[0] : 0;
-	*pg = ns[1] ? (double)bytes[1] / (double)ns[1] : 0;
 	region_unmap(&r);
 	pinsrc_unpin(&pin);
 out:
@@ -281,20 +328,15 @@ static int cold_row(struct pinned_ctx *c, enum region_copy k, size_t bs,
 	int ret = 0;
 
 	for (unsigned rep = 0; rep < o->repeat && !ret; rep++) {
-		double rg = 0, pg = 0;
+		struct side_sum sd[2] = { { .threads = thr }, { .threads = thr } };
 
 		progress("pinned: cold cpu %s %s x%u, run %u/%u", p.fn.name,
 			 report_bytes(bs, b, sizeof(b)), thr, rep + 1,
 			 o->repeat);
-		ret = pinned ? cold_pair(c, &p, rep, &rg, &pg) :
-			       cold_raw_file(c, &p, &rg);
-		if (ret)
-			break;
-		samples_add(&pr.raw, rg);
-		if (!pinned)
-			continue;
-		samples_add(&pr.pin, pg);
-		samples_add(&pr.ratio, pg / rg);
+		ret = pinned ? cold_pair(c, &p, rep, sd) :
+			       cold_raw_file(c, &p, &sd[0]);
+		if (!ret)
+			pair_add(&pr, sd, pinned);
 	}
 	snprintf(b, sizeof(b), "cpu-%s", p.fn.name);
 	pair_fill(t, report_row_add(t, b, "cold", bs, thr, 0), &pr, c->why);
@@ -308,7 +350,8 @@ static int uring_rows(struct pinned_ctx *c, struct pinned_target *pt)
 	const struct bench_opts *o = c->o;
 	struct report_table *t = report_table_new("pinned", "uring",
 		"io_uring READ_FIXED fills from a tmpfs file into the target "
-		"registered as fixed buffers (goal: ratio >= 0.9)", 3, pin_cols);
+		"registered as fixed buffers (goal: ratio >= 0.9)", PIN_NCOLS,
+		pin_cols);
 	struct pinned_target raw = raw_side(c);
 	size_t src_len = o->size < (256ull << 20) ? o->size : 256ull << 20;
 	size_t bs = o->quick ? 1u << 20 : 1u << 20;
@@ -353,9 +396,8 @@ static int uring_rows(struct pinned_ctx *c, struct pinned_target *pt)
 
 		snprintf(why, sizeof(why), "%s", c->why);
 		for (unsigned rep = 0; rep < o->repeat && !ret; rep++) {
-			uint64_t bytes[2] = { 0, 0 }, ns[2] = { 0, 0 };
+			struct side_sum sd[2] = { { 0 }, { 0 } };
 			bool failed = false;
-			double rg;
 
 			progress("pinned: io_uring qd %u, run %u/%u",
 				 p.queue_depth, rep + 1, o->repeat);
@@ -384,18 +426,12 @@ static int uring_rows(struct pinned_ctx *c, struct pinned_target *pt)
 					failed = true;
 					break;
 				}
-				bytes[side] += res.bytes;
-				ns[side] += res.ns;
+				side_add(&sd[side], res.bytes, res.ns,
+					 res.cpu_ns);
 			}
-			if (failed || !ns[0])
+			if (failed || !sd[0].ns)
 				break;
-			rg = (double)bytes[0] / (double)ns[0];
-			samples_add(&pr.raw, rg);
-			if (!pin_ok || !ns[1])
-				continue;
-			samples_add(&pr.pin, (double)bytes[1] / (double)ns[1]);
-			samples_add(&pr.ratio, (double)bytes[1] /
-					       (double)ns[1] / rg);
+			pair_add(&pr, sd, pin_ok);
 		}
 		pair_fill(t, report_row_add(t, "uring-read-fixed", "warm", bs, 1,
 					    p.queue_depth), &pr, why);
@@ -419,7 +455,7 @@ static int cpu_rows(struct pinned_ctx *c, struct pinned_target *pt)
 	snprintf(title, sizeof(title), "libpmem2 memcpy + persist into the "
 		 "target, %s granularity (goal: ratio >= 0.95)",
 		 region_granularity(c->raw));
-	t = report_table_new("pinned", "cpu", title, 3, pin_cols);
+	t = report_table_new("pinned", "cpu", title, PIN_NCOLS, pin_cols);
 	if (!t)
 		return -ENOMEM;
 	for (unsigned ti = 0; ti < o->threads.n && !ret; ti++) {

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/uio.h>
+#include <time.h>
 
 #include "stats.h"
 
@@ -35,6 +36,14 @@ static void queue_one(struct uring_ctx *c)
 	c->next_src += bs;
 	if (c->next_src + bs > c->p->src_len)
 		c->next_src = 0;
+}
+
+static uint64_t process_cpu_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
 /* Keep the queue full until deadline (0: one pass over the target). */
@@ -87,7 +96,7 @@ int uring_fill_run(const struct pinned_target *t, const struct uring_params *p,
 	struct uring_ctx c = { .t = t, .p = p };
 	struct iovec *iov;
 	size_t nbufs, buf_len;
-	uint64_t t0, warm = 0;
+	uint64_t t0, c0, warm = 0;
 	int ret;
 
 	memset(res, 0, sizeof(*res));
@@ -123,9 +132,11 @@ int uring_fill_run(const struct pinned_target *t, const struct uring_params *p,
 	ret = fill(&c, 0, &warm); /* one untimed pass: warm caches */
 	if (ret < 0)
 		goto out_unreg;
+	c0 = process_cpu_ns();
 	t0 = stats_now_ns();
 	ret = fill(&c, t0 + (uint64_t)(p->duration * 1e9), &res->bytes);
 	res->ns = stats_now_ns() - t0;
+	res->cpu_ns = process_cpu_ns() - c0;
 out_unreg:
 	io_uring_unregister_buffers(&c.ring);
 out_ring:

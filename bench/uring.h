@@ -27,6 +27,8 @@ struct uring_params {
 struct uring_result {
 	uint64_t bytes;
 	uint64_t ns;
+	uint64_t cpu_ns;      /* CPU time of the process (the submitter and
+			       * io_uring's io-wq workers) over the fills */
 	uint64_t register_ns; /* time to register (pin) the buffers */
 };
 
