@@ -211,7 +211,7 @@ int region_write_persist(struct region *r, void *dst,
 		return -EINVAL;
 	len = region_iov_len(iov, niov);
 	atomic_fetch_add(&persist_calls, 1);
-	if (r->by_fd) {
+	if (r->by_fd && len >= REGION_PWRITE_MIN) {
 		/* same page cache as the mapping: persist (msync) covers it */
 		err = region_pwritev_all(r->rf.fd, (uint64_t)(p - r->base), iov,
 					 niov);

@@ -8,15 +8,19 @@
  * region_persist / region_memcpy_persist / region_memset_persist.
  *
  * Data blocks are written with region_write_persist.  On a regular file
- * mapped with page granularity (tmpfs, a file system without DAX) it is a
- * pwrite() to the region descriptor, which shares the page cache with
- * every mapping of the region (the daemon's and holders'), so it is
- * coherent with them.  A store through the mapping costs a page fault
- * for every page this process has no page-table entry for yet (a new
- * tmpfs page, or one another path created), which on this VM costs more
- * than the copy; pwrite needs none (docs/perf-fs-write.md has the
- * figures).  On devdax and on cache-line or byte granularity the data is
- * copied through the mapping (libpmem2 memcpy) and flushed.
+ * mapped with page granularity (tmpfs, a file system without DAX), a
+ * write of REGION_PWRITE_MIN bytes or more is a pwrite() to the region
+ * descriptor, which shares the page cache with every mapping of the
+ * region (the daemon's and holders'), so it is coherent with them.  A
+ * store through the mapping costs a page fault for every page this
+ * process has no page-table entry for yet (a new tmpfs page, or one a
+ * pwrite created), which on this VM costs more than the copy; pwrite
+ * needs none, but costs a system call and, on pages that are mapped, 4
+ * times the copy.  So large (streaming) writes go by the descriptor and
+ * small ones, which tend to come back to the same pages, through the
+ * mapping (docs/perf-fs-write.md has the figures).  On devdax and on
+ * cache-line or byte granularity everything is copied through the
+ * mapping (libpmem2 memcpy) and flushed.
  *
  * Two variants share this header, chosen by meson:
  *  - region.c: the real thing (pmem2 map, persist, memcpy, memset);
@@ -76,6 +80,7 @@ void region_memset_persist(struct region *r, void *dst, int c, size_t len);
  * for a bad NIOV; -ENOSPC when the file system under a sparse region is
  * full, with the range partly written).  Thread-safe for disjoint
  * ranges. */
+#define REGION_PWRITE_MIN (64u << 10)
 struct iovec;
 int region_write_persist(struct region *r, void *dst,
 			 const struct iovec *iov, int niov);
