@@ -9,6 +9,12 @@
  * again (warm), random 4 KiB writes then reads over a pre-written file, and
  * create+unlink pairs.  Each thread works on its own file.  Ratios are
  * pinfs / passthrough_ll of the same repeat.
+ *
+ * Every pass (one thread count, one repeat) starts on fresh targets: a
+ * new pinfs region (mkfs on an empty sparse file, so no data page exists
+ * yet), a new tmpfs source directory under passthrough_ll, a new plain
+ * tmpfs directory.  Otherwise a later pass would write into blocks (and
+ * tmpfs pages) an earlier pass freed, and "cold" would be warm for pinfs.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -16,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "bench.h"
@@ -332,7 +339,8 @@ static int target_pass(const struct bench_opts *o, const char *tname,
 
 struct fs_state {
 	struct bench_mount m[T_COUNT];
-	bool up[T_COUNT];
+	bool up[T_COUNT];     /* mounted for the current pass */
+	bool dead[T_COUNT];   /* failed once: not started again */
 	struct samples s[T_COUNT][WL_COUNT];
 	struct samples ratio[WL_COUNT];
 	char why[T_COUNT][200];
@@ -370,6 +378,70 @@ static void fill_tables(const struct bench_opts *o, struct fs_state *st,
 		samples_free(&st->ratio[w]);
 	}
 	(void)o;
+}
+
+/*
+ * Fresh targets for one pass (see the head of this file).  pinfs holds
+ * the sequential and random files of one thread count; the region is a
+ * sparse file, so room costs nothing.  A --region file is emptied first
+ * (mkfs --force would overwrite it anyway; its size stays) so that its
+ * pages are new.
+ */
+static int target_start(const struct bench_opts *o, struct fs_state *st,
+			int g)
+{
+	struct stat rst;
+
+	switch (g) {
+	case T_PINFS:
+		/* drop its pages, keep its size */
+		if (o->region && stat(o->region, &rst) == 0 &&
+		    S_ISREG(rst.st_mode) && (truncate(o->region, 0) < 0 ||
+					     truncate(o->region, rst.st_size) < 0))
+			fprintf(stderr, "pinfs-bench: cannot empty %s: %s\n",
+				o->region, strerror(errno));
+		return mount_pinfs(o, (o->size + RAND_FILE_MAX) * 2 +
+				   (512ull << 20), NULL, &st->m[g]);
+	case T_PT:
+		return mount_passthrough(o, &st->m[g]);
+	default:
+		return mount_tmpdir(o, "tmpfs", &st->m[g]);
+	}
+}
+
+/* Started in this order, stopped in the reverse one, so the cleanup stack
+ * unwinds fully each pass: passthrough_ll first, as its first start also
+ * pushes the compiled program, which stays for the whole run. */
+static const int start_order[T_COUNT] = { T_PT, T_PINFS, T_TMPFS };
+
+static void targets_up(const struct bench_opts *o, struct fs_state *st)
+{
+	progress("fs: starting fresh pinfs, passthrough_ll and tmpfs targets");
+	for (int k = 0; k < T_COUNT; k++) {
+		int g = start_order[k];
+
+		if (st->dead[g])
+			continue;
+		if (target_start(o, st, g) == 0) {
+			st->up[g] = true;
+			continue;
+		}
+		snprintf(st->why[g], sizeof(st->why[0]), "%s%s",
+			 g == T_PINFS ? "pinfs: " : "", st->m[g].why);
+		mount_stop(&st->m[g]);   /* what the failed start left */
+		st->dead[g] = true;
+	}
+}
+
+static void targets_down(struct fs_state *st)
+{
+	for (int k = T_COUNT - 1; k >= 0; k--) {
+		int g = start_order[k];
+
+		if (st->up[g])
+			mount_stop(&st->m[g]);
+		st->up[g] = false;
+	}
 }
 
 int bench_fs(const struct bench_opts *o)
@@ -415,35 +487,14 @@ int bench_fs(const struct bench_opts *o)
 		}
 		memset(bufs[t], 0xA5 ^ (int)t, SEQ_BS);
 	}
-	progress("fs: starting pinfs, passthrough_ll and a tmpfs directory");
-	/*
-	 * pinfs holds the sequential and random files of each thread count in
-	 * turn; room for all of them at once, as deleted files' blocks may
-	 * come back late (the region is a sparse file: room costs nothing).
-	 */
-	if (mount_pinfs(o, (o->size + RAND_FILE_MAX) * 2 * nthr_list +
-			(512ull << 20), NULL, &st->m[T_PINFS]) == 0)
-		st->up[T_PINFS] = true;
-	else
-		snprintf(st->why[T_PINFS], sizeof(st->why[0]), "pinfs: %s",
-			 st->m[T_PINFS].why);
-	if (mount_passthrough(o, &st->m[T_PT]) == 0)
-		st->up[T_PT] = true;
-	else
-		snprintf(st->why[T_PT], sizeof(st->why[0]), "%s",
-			 st->m[T_PT].why);
-	if (mount_tmpdir(o, "tmpfs", &st->m[T_TMPFS]) == 0)
-		st->up[T_TMPFS] = true;
-	else
-		snprintf(st->why[T_TMPFS], sizeof(st->why[0]), "%s",
-			 st->m[T_TMPFS].why);
-
 	for (unsigned ti = 0; ti < nthr_list; ti++) {
 		unsigned threads = (unsigned)o->threads.v[ti];
 
 		for (unsigned rep = 0; rep < o->repeat; rep++) {
 			double res[T_COUNT][WL_COUNT];
+			bool ok[T_COUNT] = { false };
 
+			targets_up(o, st);
 			for (int g = 0; g < T_COUNT; g++) {
 				char why[200];
 
@@ -455,13 +506,15 @@ int bench_fs(const struct bench_opts *o)
 					/* a target that fails stops; others go on */
 					snprintf(st->why[g], sizeof(st->why[0]),
 						 "%s", why);
-					st->up[g] = false;
+					st->dead[g] = true;
 					continue;
 				}
+				ok[g] = true;
 				for (int w = 0; w < WL_COUNT; w++)
 					samples_add(&st->s[g][w], res[g][w]);
 			}
-			if (st->up[T_PINFS] && st->up[T_PT])
+			targets_down(st);
+			if (ok[T_PINFS] && ok[T_PT])
 				for (int w = 0; w < WL_COUNT; w++)
 					samples_add(&st->ratio[w],
 						    res[T_PINFS][w] /
@@ -470,8 +523,7 @@ int bench_fs(const struct bench_opts *o)
 		fill_tables(o, st, tp, to, threads);
 	}
 out:
-	for (int g = T_COUNT - 1; g >= 0; g--)
-		mount_stop(&st->m[g]);
+	targets_down(st);
 	for (unsigned t = 0; t < maxthr; t++)
 		free(bufs[t]);
 	free(st);
