@@ -4,7 +4,10 @@
  * file next to the same writes into the raw region mapping.
  *
  * Rows, each with pinned_gbps, raw_gbps and their ratio from the same
- * repeat (raw and pinned alternate within a repeat):
+ * repeat (raw and pinned alternate in legs within a repeat), and the same
+ * per CPU-second of the measured threads.  The raw side is the pinned
+ * range's own region pages mapped by libpmem2 (--raw-side file: a
+ * separate raw file), so that both sides write the same memory:
  *   cpu-nt / cpu-default: libpmem2 memcpy (NONTEMPORAL / default flags)
  *     + persist, every block size, every thread count, warm; and cold
  *     (first touch) at the largest block size;
