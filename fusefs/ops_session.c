@@ -186,7 +186,12 @@ static int serve(struct fs *fs, const struct daemon_params *p, int *ready_fd)
 			log_msg(LOG_WARNING, "chdir /: %s", strerror(errno));
 		detach_stdio();
 	}
-	log_msg(LOG_INFO, "mounted %s on %s", p->region, p->mountpoint);
+	log_msg(LOG_INFO, "mounted %s on %s (permissions checked by the %s)",
+		p->region, p->mountpoint, fs->perm_daemon ? "daemon" : "kernel");
+	if (fs->perm_daemon && p->opts->allow_other)
+		log_msg(LOG_WARNING, "permissions=daemon with allow_other: the "
+				     "modes of FIFOs, sockets and device nodes "
+				     "are not enforced (see pinfs(8))");
 	cfg = fuse_loop_cfg_create();
 	if (!cfg) {
 		log_msg(LOG_ERR, "out of memory");

@@ -171,4 +171,7 @@ for c in ":daemon" "allow_other:kernel" "permissions=daemon,allow_other:daemon" 
 		fail "-o '${c%:*}': the $got checks permissions, expected the ${c##*:}"
 	unmount_fg
 done
+# a shared mount checked by the daemon says what it cannot enforce
+grep -q "FIFOs, sockets and device nodes are not enforced" "$DAEMON_LOG" ||
+	fail "no warning for permissions=daemon with allow_other"
 finish
