@@ -70,6 +70,8 @@ struct store_cred ops_cred(fuse_req_t req);
 uint32_t ops_umask(fuse_req_t req, uint32_t mode);
 /* True when the caller is in group GID (primary or supplementary). */
 bool ops_in_group(fuse_req_t req, gid_t gid);
+/* The same as 1 or 0, or -errno when the groups cannot be read. */
+int ops_group_member(fuse_req_t req, gid_t gid);
 
 /* ops_entry.c */
 void ops_lookup(fuse_req_t req, fuse_ino_t parent, const char *name);

@@ -18,6 +18,7 @@ int perm_check(fuse_req_t req, const struct store_attr *a, int mask)
 {
 	const struct fuse_ctx *ctx = fuse_req_ctx(req);
 	uint32_t want = (uint32_t)mask & 7, grp, oth, bits;
+	int member;
 
 	if (ctx->uid == 0) { /* root may execute what someone may execute */
 		if ((want & X_OK) && !S_ISDIR(a->mode) && !(a->mode & 0111))
@@ -29,11 +30,11 @@ int perm_check(fuse_req_t req, const struct store_attr *a, int mask)
 	} else {
 		grp = (a->mode >> 3) & 7;
 		oth = a->mode & 7;
-		/* the groups only matter when the two classes disagree */
-		if ((grp & want) == (oth & want))
-			bits = oth;
-		else
-			bits = ops_in_group(req, a->gid) ? grp : oth;
+		/* the groups only matter when the two classes disagree;
+		 * unreadable groups get what both classes allow */
+		member = (grp & want) == (oth & want) ? 0 :
+			 ops_group_member(req, a->gid);
+		bits = member > 0 ? grp : member == 0 ? oth : grp & oth;
 	}
 	return (want & ~bits) ? -EACCES : 0;
 }

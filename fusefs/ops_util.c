@@ -114,27 +114,35 @@ uint32_t ops_umask(fuse_req_t req, uint32_t mode)
 	return mode & ~(uint32_t)(ctx->umask & 0777);
 }
 
-bool ops_in_group(fuse_req_t req, gid_t gid)
+int ops_group_member(fuse_req_t req, gid_t gid)
 {
 	const struct fuse_ctx *ctx = fuse_req_ctx(req);
 	gid_t list[64];
 	gid_t *big = NULL, *groups = list;
-	bool found = false;
-	int n, i;
+	int n, i, found = 0;
 
 	if (ctx->gid == gid)
-		return true;
+		return 1;
 	n = fuse_req_getgroups(req, 64, list);
 	if (n > 64) {
 		big = calloc((size_t)n, sizeof(*big));
 		if (!big)
-			return false;
+			return -ENOMEM;
 		n = fuse_req_getgroups(req, n, big);
 		groups = big;
 	}
-	for (i = 0; i < n && i >= 0; i++)
+	if (n < 0) {
+		free(big);
+		return n; /* the caller is gone, or no /proc */
+	}
+	for (i = 0; i < n; i++)
 		if (groups[i] == gid)
-			found = true;
+			found = 1;
 	free(big);
 	return found;
+}
+
+bool ops_in_group(fuse_req_t req, gid_t gid)
+{
+	return ops_group_member(req, gid) == 1;
 }
