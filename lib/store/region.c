@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * region.c - the real region: libpmem2 map, persist, memcpy, memset.
- * See region.h.  READONLY regions bypass pmem2 and map privately.
+ * See region.h.  READONLY regions bypass pmem2 and map privately (a
+ * devdax device: shared and read-only).
  */
 #include "region.h"
 
@@ -115,7 +116,8 @@ int region_open(const char *path, uint32_t flags, uint64_t create_size,
 			r->rf.size = sz;
 		}
 		r->size = r->rf.size;
-		r->base = region_map_private(r->rf.fd, r->size);
+		/* devdax: MAP_SHARED + PROT_READ (see region_map_readonly) */
+		r->base = region_map_readonly(r->rf.fd, r->size, r->rf.is_chr);
 		r->gran = "page";
 		if (!r->base) {
 			err = -errno;

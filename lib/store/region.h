@@ -30,8 +30,10 @@
  *    call, that call _exit(PINFS_CRASH_EXIT) before copying: a power cut,
  *    where whatever was not persisted is lost.
  *
- * A READONLY region is mapped privately (copy-on-write): the store may
- * replay its journal in memory, and nothing reaches the file.
+ * A READONLY region file is mapped privately (copy-on-write): the store
+ * may replay its journal in memory, and nothing reaches the file.  A
+ * READONLY devdax device cannot be mapped privately: it is mapped shared
+ * and read-only (see region_map_readonly).
  */
 #ifndef PINFS_REGION_H
 #define PINFS_REGION_H
@@ -102,7 +104,20 @@ struct region_file {
 };
 int region_file_open(const char *path, uint32_t flags, uint64_t create_size,
 		     struct region_file *rf, const char **why);
-/* mmap(MAP_PRIVATE) of the whole file for READONLY regions. */
+/*
+ * The mapping of a READONLY region: a regular file is mapped MAP_PRIVATE
+ * and writable (copy-on-write: a journal replay stays in memory); a
+ * devdax character device refuses private mappings, so it is mapped
+ * MAP_SHARED and PROT_READ (the descriptor is O_RDONLY): nothing can
+ * reach the device, and a store into that mapping faults (SIGSEGV).  The
+ * store replays a committed journal (journal.c: jrnl_open) into the
+ * mapping even on a READONLY open, so a READONLY open of a devdax device
+ * whose journal holds a committed transaction (a crash) is not handled
+ * yet (docs/devdax.md, D1).
+ */
+void region_ro_map_mode(bool is_chr, int *prot, int *flags);
+void *region_map_readonly(int fd, uint64_t size, bool is_chr);
+/* region_map_readonly of a regular file (MAP_PRIVATE). */
 void *region_map_private(int fd, uint64_t size);
 /* pwritev all of IOV (at most REGION_IOV_MAX pieces) at OFF, resuming
  * after short writes: 0 or -errno. */

@@ -69,10 +69,31 @@ err_close:
 	return err;
 }
 
+void region_ro_map_mode(bool is_chr, int *prot, int *flags)
+{
+	if (is_chr) {
+		/* device DAX refuses MAP_PRIVATE ("attempted private
+		 * mapping"); the descriptor is O_RDONLY, so PROT_READ */
+		*prot = PROT_READ;
+		*flags = MAP_SHARED;
+	} else {
+		*prot = PROT_READ | PROT_WRITE;
+		*flags = MAP_PRIVATE;
+	}
+}
+
 void *region_map_private(int fd, uint64_t size)
 {
-	void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
+	return region_map_readonly(fd, size, false);
+}
 
+void *region_map_readonly(int fd, uint64_t size, bool is_chr)
+{
+	int prot, flags;
+	void *p;
+
+	region_ro_map_mode(is_chr, &prot, &flags);
+	p = mmap(NULL, size, prot, flags, fd, 0);
 	return p == MAP_FAILED ? NULL : p;
 }
 
