@@ -6,6 +6,8 @@
  * mapping.c  pin / attach: one span, each extent mapped into it; sync, unpin
  * notify.c   the signal handler, break eventfds, break records
  * broker_client.c  fetching the region descriptor from the daemon
+ * devdax.c   devdax regions: the mapping alignment from sysfs
+ * flush.c    CPU cache flush (pinfs_sync on devdax, where msync fails)
  */
 #ifndef PINFS_CLIENT_H
 #define PINFS_CLIENT_H
@@ -42,6 +44,8 @@ struct pinfs_mapping {
 	unsigned flags;            /* enum pinfs_pin_flags, from the daemon */
 	int note_slot;             /* in notify.c's pin table, or -1 when
 	                              full: then broken stays unknown */
+	bool devdax;               /* the region is a devdax device: sync
+	                              flushes CPU caches, not msync */
 };
 
 /* file.c */
@@ -59,6 +63,32 @@ int cl_file_region_fd(struct pinfs_file *f, uint64_t pin_id, bool write,
  * nothing stays mapped.
  */
 int cl_mapping_build(struct pinfs_mapping *m, const struct pinfs_pin *p);
+/* Reserve LEN bytes of anonymous PROT memory starting at a multiple of
+ * ALIGN (0 or a power of two; a page when smaller): the address, or NULL
+ * with errno set. */
+void *cl_reserve_span(size_t len, uint64_t align, int prot);
+
+/* devdax.c */
+#define CL_DEVDAX_DEFAULT_ALIGN (2ull << 20)
+/* The alignment of the devdax device MAJ:MIN read under SYSFS ("/sys"):
+ * its align attribute, else its dax region's; 0, or -errno with
+ * *align = CL_DEVDAX_DEFAULT_ALIGN when neither is readable or sane. */
+int cl_devdax_align_at(const char *sysfs, unsigned maj, unsigned min,
+		       uint64_t *align);
+/* Is the region descriptor FD a devdax device (a character device), and
+ * its mapping alignment (0 for a regular file): 0 or -errno. */
+int cl_region_kind(int fd, bool *devdax, uint64_t *align);
+/* A piece of a pin at REGION_OFF, SPAN_OFF bytes into the span, LEN
+ * long, maps on a device with ALIGN (0: any page): 0 or -EINVAL. */
+int cl_devdax_extent_ok(uint64_t align, uint64_t region_off,
+			uint64_t span_off, uint64_t len);
+
+/* flush.c */
+/* Write back the CPU cache lines over [ADDR, ADDR+LEN), then fence:
+ * 0, or -ENOTSUP on an architecture without one. */
+int cl_flush_range(const void *addr, size_t len);
+/* "clwb", "clflushopt" or "clflush": what cl_flush_range uses here. */
+const char *cl_flush_method(void);
 
 /* notify.c */
 int cl_note_file_add(int efd);         /* slot or -1 when full */

@@ -8,6 +8,12 @@
  * with MAP_SHARED | MAP_FIXED from the region descriptor.  A write pin
  * must be covered completely: a hole would turn stores into lost writes.
  * The span is MADV_DONTFORK: children of the holder do not inherit it.
+ *
+ * On a devdax region (the descriptor is a character device) the kernel
+ * maps only whole units of the device's alignment (2 MiB by default):
+ * the span is reserved at that alignment, and a pin whose pieces (region
+ * offset, place in the span, length) are not multiples of it fails with
+ * EINVAL before anything of it is mapped; pinfs_pin then unpins.
  */
 #include "client.h"
 
@@ -27,8 +33,8 @@ static uint64_t page_size(void)
 
 /* Map one page of extents; *covered advances over the mapped bytes. */
 static int map_extents(struct pinfs_mapping *m, int region_fd,
-		       const struct pinfs_extent *ext, uint32_t n,
-		       uint64_t *covered)
+		       uint64_t align, const struct pinfs_extent *ext,
+		       uint32_t n, uint64_t *covered)
 {
 	bool write = m->flags & PINFS_PIN_WRITE;
 	uint64_t pg = page_size(), end = m->pin_off + m->pin_len;
@@ -54,6 +60,9 @@ static int map_extents(struct pinfs_mapping *m, int region_fd,
 		*covered = t - m->pin_off;
 		if (!write && (e->flags & PINFS_EXT_UNWRITTEN))
 			continue; /* reads as zeros: keep the zero page */
+		/* devdax: never round out to a neighbour's blocks */
+		if (cl_devdax_extent_ok(align, roff, s - m->pin_off, t - s))
+			return -EINVAL;
 		void *at = (char *)m->span + (s - m->pin_off);
 		size_t len = (size_t)(t - s);
 		len = (len + pg - 1) & ~(pg - 1);
@@ -68,8 +77,8 @@ static int map_extents(struct pinfs_mapping *m, int region_fd,
 }
 
 /* The extents after the first page: PINFS_IOC_EXTENTS by pin id. */
-static int map_rest(struct pinfs_mapping *m, int region_fd, uint64_t first,
-		    uint64_t total, uint64_t *covered)
+static int map_rest(struct pinfs_mapping *m, int region_fd, uint64_t align,
+		    uint64_t first, uint64_t total, uint64_t *covered)
 {
 	struct pinfs_extents *x;
 	int r = 0;
@@ -92,7 +101,8 @@ static int map_rest(struct pinfs_mapping *m, int region_fd, uint64_t first,
 			r = -EIO;
 			break;
 		}
-		r = map_extents(m, region_fd, x->ext, x->count, covered);
+		r = map_extents(m, region_fd, align, x->ext, x->count,
+				covered);
 		if (r < 0)
 			break;
 		first += x->count;
@@ -102,27 +112,56 @@ static int map_rest(struct pinfs_mapping *m, int region_fd, uint64_t first,
 	return r;
 }
 
+/* See client.h: over-reserve, then trim the head and the tail. */
+void *cl_reserve_span(size_t len, uint64_t align, int prot)
+{
+	uint64_t pg = page_size(), extra = align > pg ? align - pg : 0;
+	uint8_t *p, *a;
+
+	if (len + extra < len || (align & (align - 1))) {
+		errno = EINVAL;
+		return NULL;
+	}
+	p = mmap(NULL, len + extra, prot,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (p == MAP_FAILED)
+		return NULL;
+	if (!extra)
+		return p;
+	a = (uint8_t *)(((uintptr_t)p + align - 1) & ~(uintptr_t)(align - 1));
+	if (a > p)
+		munmap(p, (size_t)(a - p));
+	if (p + len + extra > a + len)
+		munmap(a + len, (size_t)(p + len + extra - (a + len)));
+	return a;
+}
+
 int cl_mapping_build(struct pinfs_mapping *m, const struct pinfs_pin *p)
 {
 	bool write = m->flags & PINFS_PIN_WRITE;
-	uint64_t covered = 0, pg = page_size();
+	uint64_t covered = 0, pg = page_size(), align = 0;
 	int region_fd, r;
 
 	if (p->count > PINFS_EXTENTS_MAX || p->count > p->total)
 		return -EIO;
-	m->span_len = (size_t)((m->pin_len + pg - 1) & ~(pg - 1));
-	m->span = mmap(NULL, m->span_len, write ? PROT_NONE : PROT_READ,
-		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (m->span == MAP_FAILED) {
-		m->span = NULL;
-		return -errno;
-	}
 	r = cl_file_region_fd(m->file, m->pin_id, write, &region_fd);
 	if (r < 0)
-		goto err_unmap;
-	r = map_extents(m, region_fd, p->ext, p->count, &covered);
+		return r;
+	r = cl_region_kind(region_fd, &m->devdax, &align);
+	if (r < 0)
+		return r;
+	/* devdax: the pin must be whole units of the alignment */
+	if (m->devdax && (m->pin_off % align || m->pin_len % align))
+		return -EINVAL;
+	m->span_len = (size_t)((m->pin_len + pg - 1) & ~(pg - 1));
+	m->span = cl_reserve_span(m->span_len, align,
+			       write ? PROT_NONE : PROT_READ);
+	if (!m->span)
+		return -errno;
+	r = map_extents(m, region_fd, align, p->ext, p->count, &covered);
 	if (r == 0)
-		r = map_rest(m, region_fd, p->count, p->total, &covered);
+		r = map_rest(m, region_fd, align, p->count, p->total,
+			     &covered);
 	if (r == 0 && write && covered != m->pin_len)
 		r = -EIO;
 	/* A fork child is no holder: it must not keep access to blocks the
@@ -283,11 +322,19 @@ int pinfs_sync(struct pinfs_mapping *m, uint64_t off, uint64_t len)
 	if (off < m->pin_off || off + len < off ||
 	    off + len > m->pin_off + m->pin_len)
 		return -EINVAL;
-	/* Flush the pages (a no-op on tmpfs, a cache flush on DAX). */
+	/* Flush the pages (a no-op on tmpfs, a cache flush on DAX); devdax
+	 * refuses msync (no fsync method): flush the CPU caches here. */
 	a = (off - m->pin_off) & ~(pg - 1);
 	b = off + len - m->pin_off;
-	if (msync((char *)m->span + a, (size_t)(b - a), MS_SYNC) < 0)
+	if (m->devdax) {
+		int r = cl_flush_range((char *)m->span + (off - m->pin_off),
+				       (size_t)len);
+
+		if (r < 0)
+			return r;
+	} else if (msync((char *)m->span + a, (size_t)(b - a), MS_SYNC) < 0) {
 		return -errno;
+	}
 	memset(&s, 0, sizeof(s));
 	s.abi_version = PINFS_ABI_VERSION;
 	s.pin_id = m->pin_id;
