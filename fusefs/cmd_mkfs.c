@@ -4,6 +4,7 @@
  */
 #include "cli.h"
 #include "mtab.h"
+#include "region.h"
 #include "size.h"
 #include "store.h"
 
@@ -70,6 +71,28 @@ static void print_summary(const char *region)
 	       (unsigned long long)info.block_size,
 	       (unsigned long long)info.total_inodes, info.granularity);
 	store_close(&st);
+}
+
+/*
+ * Why store_mkfs refused REGION with EINVAL, in the words mount and fsck
+ * use (a devdax device or an existing file too small, a character device
+ * that is not devdax), or NULL when the region itself looks fine.
+ */
+static const char *einval_reason(const char *region)
+{
+	struct region *rg;
+	const char *why = NULL;
+	uint64_t size;
+
+	if (region_open(region, REGION_READONLY, 0, &rg, &why))
+		return why;
+	size = region_size(rg);
+	region_close(&rg);
+	if (size < STORE_MIN_REGION_SIZE)
+		return "region is smaller than the pinfs minimum (16 MiB)";
+	if (size % STORE_BLOCK_SIZE)
+		return "region size is not a multiple of 4 KiB";
+	return NULL;
 }
 
 static int check_size(uint64_t size)
@@ -186,6 +209,14 @@ int cmd_mkfs(int argc, char **argv)
 		cli_err("mkfs", "%s already holds a pinfs filesystem; "
 				"use --force to overwrite it", region);
 		return CLI_FAIL;
+	}
+	if (ret == -EINVAL && !mo.size) {
+		const char *why = einval_reason(region);
+
+		if (why) {
+			cli_err("mkfs", "cannot format %s: %s", region, why);
+			return CLI_FAIL;
+		}
 	}
 	if (ret) {
 		cli_err("mkfs", "cannot format %s: %s", region, strerror(-ret));
