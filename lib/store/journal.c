@@ -18,6 +18,9 @@ struct jrnl {
 	uint64_t used, cap;
 	uint32_t nrec;
 	bool active, poisoned;
+	bool page_gran;       /* persist = msync of whole pages */
+	struct jrange *rng;   /* home ranges of a commit (jrnl_apply) */
+	uint32_t nrng;
 };
 
 #define JREC_ALIGN(n) (((n) + 7u) & ~(uint64_t)7u)
@@ -76,18 +79,77 @@ static int jrnl_verify_records(const uint8_t *rec, uint64_t len,
 	return pos == len ? 0 : -EUCLEAN;
 }
 
-static void jrnl_apply(struct region *rg, const uint8_t *rec, uint64_t len)
-{
-	uint8_t *base = region_base(rg);
-	uint64_t pos = 0;
+/*
+ * Step 3: copy every record to its home, then persist the homes.  The
+ * order of the home persists among themselves does not matter: all of
+ * them happen after the commit point, and a crash before the last one
+ * leaves the committed header, whose replay writes every home again.  So
+ * the homes are sorted and each covering range is persisted once: on a
+ * page-granular region (one msync per persist) homes in the same or in
+ * adjacent pages share one call; on cache-line or byte granularity, homes
+ * whose cache lines touch.  A pin's hold slot (taken from the top of the
+ * hold table) and its registry slot (the lowest free one, the registry
+ * follows the hold table) often sit in adjacent pages: one msync, not
+ * two.  Without memory for the sort, each home is persisted on its own.
+ */
+#define JRNL_PAGE 4096u
+#define JRNL_LINE 64u
 
+struct jrange {
+	uint64_t lo, hi;
+};
+
+static int jrange_cmp(const void *a, const void *b)
+{
+	const struct jrange *x = a, *y = b;
+
+	return x->lo < y->lo ? -1 : x->lo > y->lo;
+}
+
+static void jrnl_apply(struct jrnl *j, const uint8_t *rec, uint64_t len,
+		       uint32_t nrec)
+{
+	uint64_t align = j->page_gran ? JRNL_PAGE : JRNL_LINE;
+	uint64_t rsize = region_size(j->rg), pos = 0;
+	uint32_t n = 0, i;
+	bool merge = true;
+
+	if (nrec > j->nrng) {
+		struct jrange *r = realloc(j->rng, nrec * sizeof(*r));
+
+		if (r) {
+			j->rng = r;
+			j->nrng = nrec;
+		} else {
+			merge = false;
+		}
+	}
 	while (pos < len) {
 		const struct pfs_jrec *r = (const void *)(rec + pos);
-		uint64_t rlen = ld32(r->len);
+		uint64_t off = ld64(r->off), rlen = ld32(r->len);
 
-		memcpy(base + ld64(r->off), rec + pos + sizeof(*r), rlen);
-		region_persist(rg, base + ld64(r->off), rlen);
+		memcpy(j->base + off, rec + pos + sizeof(*r), rlen);
+		if (!merge) {
+			region_persist(j->rg, j->base + off, rlen);
+		} else if (rlen && n < nrec) {
+			uint64_t hi = (off + rlen + align - 1) & ~(align - 1);
+
+			j->rng[n].lo = off & ~(align - 1);
+			j->rng[n].hi = hi < rsize ? hi : rsize;
+			n++;
+		}
 		pos += sizeof(*r) + JREC_ALIGN(rlen);
+	}
+	if (!merge || !n)
+		return;
+	qsort(j->rng, n, sizeof(*j->rng), jrange_cmp);
+	for (i = 0; i < n;) {
+		uint64_t lo = j->rng[i].lo, hi = j->rng[i].hi;
+
+		for (i++; i < n && j->rng[i].lo <= hi; i++)
+			if (j->rng[i].hi > hi)
+				hi = j->rng[i].hi;
+		region_persist(j->rg, j->base + lo, hi - lo);
 	}
 }
 
@@ -113,6 +175,7 @@ int jrnl_open(struct region *rg, uint64_t off, uint64_t len, uint64_t home_lo,
 	j->off = off;
 	j->len = len;
 	j->cap = len - PFS_BLOCK;
+	j->page_gran = strcmp(region_granularity(rg), "page") == 0;
 	j->buf = malloc(j->cap);
 	if (!j->buf) {
 		free(j);
@@ -134,7 +197,7 @@ int jrnl_open(struct region *rg, uint64_t off, uint64_t len, uint64_t home_lo,
 			jrnl_close(&j);
 			return -EUCLEAN;
 		}
-		jrnl_apply(rg, rec, rlen);
+		jrnl_apply(j, rec, rlen, ld32(h->nrec));
 		if (replayed)
 			*replayed = true;
 		jhdr_write(rg, h, j->seq + 1, PFS_JNL_EMPTY, 0, 0, 0);
@@ -153,6 +216,7 @@ void jrnl_close(struct jrnl **jp)
 	if (!*jp)
 		return;
 	free((*jp)->buf);
+	free((*jp)->rng);
 	free(*jp);
 	*jp = NULL;
 }
@@ -210,8 +274,8 @@ int jrnl_commit(struct jrnl *j)
 	/* 2. header: the commit point */
 	jhdr_write(j->rg, h, j->seq, PFS_JNL_COMMITTED, j->nrec, j->used,
 		   crc32c(0, j->buf, j->used));
-	/* 3. homes, each persisted */
-	jrnl_apply(j->rg, j->buf, j->used);
+	/* 3. homes, persisted by covering range */
+	jrnl_apply(j, j->buf, j->used, j->nrec);
 	/* 4. empty again */
 	j->seq++;
 	jhdr_write(j->rg, h, j->seq, PFS_JNL_EMPTY, 0, 0, 0);

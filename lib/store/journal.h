@@ -9,7 +9,11 @@
  *   1. copy the records into the journal area, persist;
  *   2. write the header (seq, nrec, len, crc of the records), persist:
  *      the commit point;
- *   3. copy every record to its home, persist each;
+ *   3. copy every record to its home, then persist the homes, each
+ *      covering range once (sorted; homes in the same or adjacent pages
+ *      merged on a page-granular region, touching cache lines otherwise;
+ *      the homes need no order among themselves, the replay rewrites
+ *      them all);
  *   4. mark the header empty (seq + 1), persist.
  * Recovery (jrnl_open) replays a committed header whose CRCs match, then
  * empties it.  One transaction at a time: the store serializes them.
