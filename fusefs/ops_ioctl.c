@@ -97,6 +97,26 @@ static size_t reply_size(unsigned int cmd, const void *out, size_t full)
 	}
 }
 
+/* Bytes of an _IOWR struct that are input: all of it, but the header of
+ * the structs that end in an output extent array. */
+static size_t in_input_bytes(unsigned int cmd, size_t in_bufsz)
+{
+	size_t hdr;
+
+	switch (cmd) {
+	case PINFS_IOC_PIN:
+	case PINFS_IOC_ATTACH:
+		hdr = offsetof(struct pinfs_pin, ext);
+		break;
+	case PINFS_IOC_EXTENTS:
+		hdr = offsetof(struct pinfs_extents, ext);
+		break;
+	default:
+		return in_bufsz;
+	}
+	return hdr < in_bufsz ? hdr : in_bufsz;
+}
+
 void ops_ioctl(fuse_req_t req, fuse_ino_t ino, unsigned int cmd, void *arg,
 	       struct fuse_file_info *fi, unsigned flags, const void *in_buf,
 	       size_t in_bufsz, size_t out_bufsz)
@@ -123,13 +143,20 @@ void ops_ioctl(fuse_req_t req, fuse_ino_t ino, unsigned int cmd, void *arg,
 	if (!ret && in_bufsz && !in_buf)
 		ret = -EINVAL;
 	if (!ret && out_bufsz) {
-		/* an _IOWR buffer is all input first: no zeroing needed */
-		c.out = in_bufsz == out_bufsz ? malloc(out_bufsz)
-					      : calloc(1, out_bufsz);
-		if (!c.out)
+		/* an _IOWR buffer is input first; of the structs that end in
+		 * an extent array only the header is (the array is output, and
+		 * a reply carries only the entries filled in): copy the
+		 * header, zero the array, never copy 16 KiB of caller bytes */
+		size_t in = in_input_bytes(cmd, in_bufsz);
+
+		c.out = malloc(out_bufsz);
+		if (!c.out) {
 			ret = -ENOMEM;
-		else if (in_bufsz)
-			memcpy(c.out, in_buf, in_bufsz);
+		} else {
+			if (in)
+				memcpy(c.out, in_buf, in);
+			memset((char *)c.out + in, 0, out_bufsz - in);
+		}
 	}
 	if (!ret) {
 		c.in = in_bufsz ? in_buf : NULL;

@@ -289,7 +289,8 @@ void pin_fill_reply(struct pin *p, struct pinfs_pin *io)
 	io->state = p->state;
 	if (n)
 		memcpy(io->ext, p->ext, n * sizeof(io->ext[0]));
-	memset(io->ext + n, 0, (PINFS_EXTENTS_MAX - n) * sizeof(io->ext[0]));
+	/* ext[n..] is not written: a reply carries only the COUNT entries
+	 * (fusefs/ops_ioctl.c hands in a zeroed array) */
 }
 
 static bool waiter_overlaps_locked(struct pin_table *pt, uint64_t ino,
