@@ -117,6 +117,15 @@ static size_t in_input_bytes(unsigned int cmd, size_t in_bufsz)
 	return hdr < in_bufsz ? hdr : in_bufsz;
 }
 
+/* count = 0 in a header copied by in_input_bytes(). */
+static void reply_count_reset(unsigned int cmd, void *out)
+{
+	if (cmd == PINFS_IOC_EXTENTS)
+		((struct pinfs_extents *)out)->count = 0;
+	else
+		((struct pinfs_pin *)out)->count = 0;
+}
+
 void ops_ioctl(fuse_req_t req, fuse_ino_t ino, unsigned int cmd, void *arg,
 	       struct fuse_file_info *fi, unsigned flags, const void *in_buf,
 	       size_t in_bufsz, size_t out_bufsz)
@@ -144,19 +153,21 @@ void ops_ioctl(fuse_req_t req, fuse_ino_t ino, unsigned int cmd, void *arg,
 		ret = -EINVAL;
 	if (!ret && out_bufsz) {
 		/* an _IOWR buffer is input first; of the structs that end in
-		 * an extent array only the header is (the array is output, and
-		 * a reply carries only the entries filled in): copy the
-		 * header, zero the array, never copy 16 KiB of caller bytes */
+		 * an extent array only the header is (the array is output):
+		 * copy the header, leave the 16 KiB array unwritten.  The
+		 * reply carries only ext[0..count) (reply_size), which the
+		 * handlers fill in; count (an output) starts at 0, so a
+		 * handler that filled nothing sends no array bytes */
 		size_t in = in_input_bytes(cmd, in_bufsz);
 
-		c.out = malloc(out_bufsz);
-		if (!c.out) {
+		c.out = in_bufsz == out_bufsz ? malloc(out_bufsz)
+					      : calloc(1, out_bufsz);
+		if (!c.out)
 			ret = -ENOMEM;
-		} else {
-			if (in)
-				memcpy(c.out, in_buf, in);
-			memset((char *)c.out + in, 0, out_bufsz - in);
-		}
+		else if (in)
+			memcpy(c.out, in_buf, in);
+		if (c.out && in < in_bufsz)
+			reply_count_reset(cmd, c.out);
 	}
 	if (!ret) {
 		c.in = in_bufsz ? in_buf : NULL;

@@ -101,8 +101,8 @@ int ioc_extents(struct ioctl_call *c)
 		out->ext[i].refcount = ext[i].refcount;
 		out->ext[i].flags = ext_flags(c, &ext[i]);
 	}
-	/* ext[n..] stays as ops_ioctl handed it in (zeros); the reply
-	 * carries only the COUNT entries */
+	/* ext[n..] is not written: the reply carries only the COUNT
+	 * entries (reply_size in ops_ioctl.c) */
 	free(ext);
 	return 0;
 }

@@ -290,7 +290,7 @@ void pin_fill_reply(struct pin *p, struct pinfs_pin *io)
 	if (n)
 		memcpy(io->ext, p->ext, n * sizeof(io->ext[0]));
 	/* ext[n..] is not written: a reply carries only the COUNT entries
-	 * (fusefs/ops_ioctl.c hands in a zeroed array) */
+	 * (fusefs/ops_ioctl.c reply_size) */
 }
 
 static bool waiter_overlaps_locked(struct pin_table *pt, uint64_t ino,
