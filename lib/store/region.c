@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * region.c - the real region: libpmem2 map, persist, memcpy, memset.
- * See region.h.  READONLY regions bypass pmem2 and map privately (a
- * devdax device: shared and read-only).
+ * See region.h.  READONLY region files bypass pmem2 and map privately; a
+ * READONLY devdax device is mapped by pmem2, shared and read-only.
  */
 #include "region.h"
 
@@ -23,6 +23,7 @@ struct region {
 	struct pmem2_config *cfg;
 	struct pmem2_source *src;
 	struct pmem2_map *map;
+	struct pmem2_map *ro_map;  /* READONLY devdax (see region_open) */
 	pmem2_persist_fn persist;
 	pmem2_memcpy_fn memcpy_fn;
 	pmem2_memset_fn memset_fn;
@@ -83,6 +84,50 @@ static int region_map_pmem2(struct region *r, const char **why)
 	return 0;
 }
 
+/*
+ * A READONLY devdax device: the descriptor is O_RDONLY, so PROT_READ;
+ * pmem2 maps devdax MAP_SHARED (region_ro_map_mode says the same).  The
+ * map is kept in ro_map, not map: nothing is persisted through it.  On
+ * success it owns the whole mapping (no failure can follow it).
+ */
+static int region_map_pmem2_ro(struct region *r, const char **why)
+{
+	size_t sz;
+
+	if (pmem2_config_new(&r->cfg)) {
+		*why = "pmem2_config_new failed";
+		return -ENOMEM;
+	}
+	if (pmem2_source_from_fd(&r->src, r->rf.fd) ||
+	    pmem2_source_size(r->src, &sz)) {
+		*why = "pmem2 cannot size this region";
+		return -EINVAL;
+	}
+	r->rf.size = sz;
+	if (pmem2_config_set_required_store_granularity(
+		    r->cfg, PMEM2_GRANULARITY_PAGE) ||
+	    pmem2_config_set_protection(r->cfg, PMEM2_PROT_READ)) {
+		*why = "pmem2 refused the read-only configuration";
+		return -EINVAL;
+	}
+	if (pmem2_map_new(&r->ro_map, r->cfg, r->src)) {
+		/* pmem2 would not: map it ourselves, the granularity unknown */
+		r->ro_map = NULL;
+		r->size = sz;
+		r->base = region_map_readonly(r->rf.fd, sz, true);
+		r->gran = "page";
+		if (!r->base) {
+			*why = "cannot map region";
+			return -EINVAL;
+		}
+		return 0;
+	}
+	r->base = pmem2_map_get_address(r->ro_map);
+	r->size = pmem2_map_get_size(r->ro_map);
+	r->gran = gran_name(pmem2_map_get_store_granularity(r->ro_map));
+	return 0;
+}
+
 int region_open(const char *path, uint32_t flags, uint64_t create_size,
 		struct region **out, const char **why)
 {
@@ -101,23 +146,16 @@ int region_open(const char *path, uint32_t flags, uint64_t create_size,
 	if (err)
 		goto err_free;
 	r->readonly = flags & REGION_READONLY;
-	if (r->readonly) {
-		/* devdax: the size comes from pmem2 even for a private map */
-		if (r->rf.is_chr) {
-			size_t sz = 0;
-
-			if (pmem2_source_from_fd(&r->src, r->rf.fd) ||
-			    pmem2_source_size(r->src, &sz)) {
-				err = -EINVAL;
-				*why = "pmem2 cannot size this region";
-				goto err_unmap;
-			}
-			pmem2_source_delete(&r->src);
-			r->rf.size = sz;
-		}
+	if (r->readonly && r->rf.is_chr) {
+		/* devdax refuses private mappings: pmem2 maps it shared and
+		 * read-only (the same mapping as region_map_readonly, and the
+		 * granularity a read-write open would have) */
+		err = region_map_pmem2_ro(r, why);
+		if (err)
+			goto err_unmap;
+	} else if (r->readonly) {
 		r->size = r->rf.size;
-		/* devdax: MAP_SHARED + PROT_READ (see region_map_readonly) */
-		r->base = region_map_readonly(r->rf.fd, r->size, r->rf.is_chr);
+		r->base = region_map_private(r->rf.fd, r->size);
 		r->gran = "page";
 		if (!r->base) {
 			err = -errno;
@@ -152,13 +190,16 @@ void region_close(struct region **rp)
 
 	if (!r)
 		return;
-	if (r->map) {
+	if (r->map)
 		pmem2_map_delete(&r->map);
-		pmem2_source_delete(&r->src);
-		pmem2_config_delete(&r->cfg);
-	} else if (r->base) {
+	else if (r->ro_map)
+		pmem2_map_delete(&r->ro_map);
+	else if (r->base)
 		munmap(r->base, r->size);
-	}
+	if (r->src)
+		pmem2_source_delete(&r->src);
+	if (r->cfg)
+		pmem2_config_delete(&r->cfg);
 	close(r->rf.fd);
 	free(r);
 	*rp = NULL;
