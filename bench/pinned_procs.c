@@ -566,7 +566,7 @@ void pinned_revocation(struct pinned_ctx *c)
 			report_status(r, "%s", why);
 	}
 	if (all.n)
-		report_dist_add("stall per break (re-pin)", &all);
+		report_dist_add("pinned", "stall per break (re-pin)", &all);
 	samples_free(&raw);
 	samples_free(&pg);
 	samples_free(&ratio);

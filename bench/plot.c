@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -252,29 +253,32 @@ static int plot_table(const char *dir, const struct report_table *t)
 	return run_gnuplot(gpath);
 }
 
-static int plot_dists(const char *dir)
+/* One CDF plot per mode (DIR/<mode>-latency.png), so a run of one mode
+ * does not overwrite another mode's plot in the same DIR. */
+static int plot_dists_of(const char *dir, const char *mode)
 {
 	char gpath[1024], dpath[1024];
-	unsigned n = report_ndists();
+	unsigned n = report_ndists(), k = 0;
 	FILE *gp;
 	int ret;
 
-	if (n == 0)
-		return 0;
-	snprintf(gpath, sizeof(gpath), "%s/latency.gp", dir);
+	snprintf(gpath, sizeof(gpath), "%s/%s-latency.gp", dir, mode);
 	gp = fopen(gpath, "w");
 	if (!gp)
 		return -errno;
-	fprintf(gp, "set terminal png size 1000,640\nset output '%s/latency.png'\n"
-		    "set title 'latency distributions (CDF)'\nset grid\nset key noenhanced\n"
+	fprintf(gp, "set terminal png size 1000,640\nset output '%s/%s-latency.png'\n"
+		    "set title '%s: latency distributions (CDF)'\nset grid\nset key noenhanced\n"
 		    "set logscale x\nset xlabel 'microseconds'\n"
 		    "set ylabel 'fraction of operations'\nset key bottom right\n"
-		    "plot ", dir);
+		    "plot ", dir, mode, mode);
 	for (unsigned i = 0; i < n; i++) {
 		struct report_dist *d = report_dist_at(i);
 		FILE *dat;
 
-		snprintf(dpath, sizeof(dpath), "%s/latency-%u.dat", dir, i);
+		if (strcmp(d->mode, mode))
+			continue;
+		snprintf(dpath, sizeof(dpath), "%s/%s-latency-%u.dat", dir,
+			 mode, k);
 		dat = fopen(dpath, "w");
 		if (!dat) {
 			ret = -errno;
@@ -282,17 +286,38 @@ static int plot_dists(const char *dir)
 			return ret;
 		}
 		(void)samples_pct(&d->s, 50); /* sorts */
-		for (size_t k = 0; k < d->s.n; k++)
-			fprintf(dat, "%g %g\n", d->s.v[k],
-				(double)(k + 1) / (double)d->s.n);
+		for (size_t j = 0; j < d->s.n; j++)
+			fprintf(dat, "%g %g\n", d->s.v[j],
+				(double)(j + 1) / (double)d->s.n);
 		fclose(dat);
 		fprintf(gp, "%s'%s' using 1:2 with lines lw 2 title '%s'",
-			i ? ", \\\n     " : "", dpath, d->name);
+			k ? ", \\\n     " : "", dpath, d->name);
+		k++;
 	}
 	fprintf(gp, "\n");
 	if (fclose(gp) != 0)
 		return -errno;
 	return run_gnuplot(gpath);
+}
+
+static int plot_dists(const char *dir)
+{
+	unsigned n = report_ndists();
+	int first = 0, ret;
+
+	for (unsigned i = 0; i < n; i++) {
+		const char *mode = report_dist_at(i)->mode;
+		bool seen = false;
+
+		for (unsigned j = 0; j < i && !seen; j++)
+			seen = !strcmp(report_dist_at(j)->mode, mode);
+		if (seen)
+			continue;
+		ret = plot_dists_of(dir, mode);
+		if (ret < 0 && !first)
+			first = ret;
+	}
+	return first;
 }
 
 int plot_write(const char *dir)

@@ -86,7 +86,8 @@ void report_status(struct report_row *r, const char *fmt, ...)
 	va_end(ap);
 }
 
-int report_dist_add(const char *name, const struct samples *s)
+int report_dist_add(const char *mode, const char *name,
+		    const struct samples *s)
 {
 	struct report_dist *d;
 
@@ -95,6 +96,7 @@ int report_dist_add(const char *name, const struct samples *s)
 	d = calloc(1, sizeof(*d));
 	if (!d)
 		return -ENOMEM;
+	snprintf(d->mode, sizeof(d->mode), "%s", mode);
 	snprintf(d->name, sizeof(d->name), "%s", name);
 	for (size_t i = 0; i < s->n; i++) {
 		if (samples_add(&d->s, s->v[i]) < 0) {

@@ -58,6 +58,7 @@ struct report_table {
 
 /* A latency distribution kept for the plots (samples in microseconds). */
 struct report_dist {
+	char mode[16];   /* plotted as DIR/<mode>-latency.png */
 	char name[64];
 	struct samples s;
 };
@@ -77,7 +78,8 @@ void report_set(const struct report_table *t, struct report_row *r,
 void report_status(struct report_row *r, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 /* Keep a copy of a latency distribution (us): 0 or -ENOMEM. */
-int report_dist_add(const char *name, const struct samples *s);
+int report_dist_add(const char *mode, const char *name,
+		    const struct samples *s);
 
 unsigned report_ntables(void);
 const struct report_table *report_table_at(unsigned i);

@@ -600,7 +600,7 @@ static void fill(struct revoke_figs *f, const char *why, const char *pt_why)
 	}
 	for (int i = 0; i < L_COUNT; i++)
 		if (f->lat[i].all.n)
-			report_dist_add(dist[i], &f->lat[i].all);
+			report_dist_add("revoke", dist[i], &f->lat[i].all);
 }
 
 static void figs_free(struct revoke_figs *f)
