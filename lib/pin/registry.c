@@ -33,6 +33,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "crc32c.h"
 #include "ident.h"
 #include "pin_impl.h"
 
@@ -55,32 +56,10 @@ _Static_assert(sizeof(struct preg_rec) == STORE_PREG_RECORD_SIZE, "preg");
 _Static_assert(offsetof(struct preg_rec, pin_id) == 16, "preg pin_id");
 _Static_assert(offsetof(struct preg_rec, comm) == 72, "preg comm");
 
-static uint32_t crc_table[256];
-static pthread_once_t crc_once = PTHREAD_ONCE_INIT;
-
-static void crc_init(void)
+/* CRC-32C of N bytes (crc32c.h: the crc32 instruction or slice-by-8). */
+static uint32_t rec_crc(const void *buf, size_t n)
 {
-	uint32_t i, c;
-	int k;
-
-	for (i = 0; i < 256; i++) {
-		c = i;
-		for (k = 0; k < 8; k++)
-			c = (c >> 1) ^ (0x82f63b78u & (0u - (c & 1)));
-		crc_table[i] = c;
-	}
-}
-
-/* CRC-32C (Castagnoli), as the store's own records. */
-static uint32_t crc32c(const void *buf, size_t n)
-{
-	const uint8_t *p = buf;
-	uint32_t crc = ~0u;
-
-	pthread_once(&crc_once, crc_init);
-	while (n--)
-		crc = (crc >> 8) ^ crc_table[(crc ^ *p++) & 0xff];
-	return ~crc;
+	return crc32c(0, buf, n);
 }
 
 static void encode(const struct pin *p, struct preg_rec *r)
@@ -104,7 +83,7 @@ static void encode(const struct pin *p, struct preg_rec *r)
 			     (uint64_t)ts.tv_nsec);
 	memcpy(r->comm, p->holder->comm, sizeof(r->comm));
 	r->comm[15] = '\0';
-	r->crc = htole32(crc32c(r, sizeof(*r)));
+	r->crc = htole32(rec_crc(r, sizeof(*r)));
 }
 
 /* Verify R in place (the record read back); -EUCLEAN when corrupt. */
@@ -114,7 +93,7 @@ static int verify(struct preg_rec *r)
 	unsigned i;
 
 	r->crc = 0;
-	if (crc32c(r, sizeof(*r)) != crc || le32toh(r->magic) != PREG_MAGIC ||
+	if (rec_crc(r, sizeof(*r)) != crc || le32toh(r->magic) != PREG_MAGIC ||
 	    le16toh(r->version) != PREG_VERSION ||
 	    le16toh(r->size) != sizeof(*r) || r->pin_id == 0 || r->len == 0 ||
 	    (le32toh(r->flags) & ~PINFS_PIN_IN_FLAGS) ||
