@@ -60,7 +60,9 @@ else
 	echo "fuzz build failed"; status=1
 fi
 if [ -f build/build.ninja ]; then
-	rm -f build/meson-logs/testlog-valgrind.json
+	# the plain run's testlog.json is already saved: remove it, or the
+	# valgrind run would count it again
+	rm -f build/meson-logs/testlog.json build/meson-logs/testlog-valgrind.json
 	run valgrind build --setup valgrind --suite unit --no-suite novalgrind
 fi
 
