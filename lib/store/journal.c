@@ -160,6 +160,7 @@ int jrnl_open(struct region *rg, uint64_t off, uint64_t len, uint64_t home_lo,
 	struct pfs_jhdr *h = (void *)(base + off);
 	struct jrnl *j;
 	uint64_t rlen;
+	bool ro_shared;
 
 	if (replayed)
 		*replayed = false;
@@ -183,6 +184,12 @@ int jrnl_open(struct region *rg, uint64_t off, uint64_t len, uint64_t home_lo,
 	}
 	j->seq = ld64(h->seq);
 	rlen = ld64(h->len);
+	/* A read-only open of a file region maps it privately, so a replay
+	 * lands in private memory; a device-DAX region refuses private
+	 * mappings and is mapped read-only (region_common.c): nothing may be
+	 * written there, so a transaction to replay is refused, and a torn
+	 * or stale header is left as it is. */
+	ro_shared = region_is_readonly(rg) && region_is_devdax(rg);
 	/* A header whose own CRC fails was torn while being written: its
 	 * transaction never reached the commit point, so it is dropped. */
 	if (ld32(h->hdr_crc) == jhdr_crc(h) &&
@@ -197,13 +204,21 @@ int jrnl_open(struct region *rg, uint64_t off, uint64_t len, uint64_t home_lo,
 			jrnl_close(&j);
 			return -EUCLEAN;
 		}
+		if (ro_shared) {
+			*why = "the journal holds a committed transaction, "
+			       "which a read-only open of a device-DAX region "
+			       "cannot replay (mount it read-write, or run "
+			       "pinfs fsck --repair)";
+			jrnl_close(&j);
+			return -EROFS;
+		}
 		jrnl_apply(j, rec, rlen, ld32(h->nrec));
 		if (replayed)
 			*replayed = true;
 		jhdr_write(rg, h, j->seq + 1, PFS_JNL_EMPTY, 0, 0, 0);
 		j->seq++;
-	} else if (ld32(h->hdr_crc) != jhdr_crc(h) ||
-		   ld32(h->state) != PFS_JNL_EMPTY) {
+	} else if (!ro_shared && (ld32(h->hdr_crc) != jhdr_crc(h) ||
+				  ld32(h->state) != PFS_JNL_EMPTY)) {
 		jhdr_write(rg, h, j->seq + 1, PFS_JNL_EMPTY, 0, 0, 0);
 		j->seq++;
 	}
