@@ -109,11 +109,9 @@ int region_file_open(const char *path, uint32_t flags, uint64_t create_size,
  * and writable (copy-on-write: a journal replay stays in memory); a
  * devdax character device refuses private mappings, so it is mapped
  * MAP_SHARED and PROT_READ (the descriptor is O_RDONLY): nothing can
- * reach the device, and a store into that mapping faults (SIGSEGV).  The
- * store replays a committed journal (journal.c: jrnl_open) into the
- * mapping even on a READONLY open, so a READONLY open of a devdax device
- * whose journal holds a committed transaction (a crash) is not handled
- * yet (docs/devdax.md, D1).
+ * reach the device, and a store into that mapping faults (SIGSEGV).  So
+ * jrnl_open refuses a committed transaction to replay on such a region
+ * (-EROFS, with the reason) and writes nothing there (docs/devdax.md, D1).
  */
 void region_ro_map_mode(bool is_chr, int *prot, int *flags);
 void *region_map_readonly(int fd, uint64_t size, bool is_chr);
