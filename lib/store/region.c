@@ -29,6 +29,7 @@ struct region {
 	pmem2_memset_fn memset_fn;
 	const char *gran;
 	bool by_fd;   /* data writes pwrite() the descriptor (see region.h) */
+	bool ram_only; /* tmpfs/ramfs file: no medium behind the page cache */
 };
 
 static _Atomic uint64_t persist_calls;
@@ -81,6 +82,7 @@ static int region_map_pmem2(struct region *r, const char **why)
 	 * (cache-line or byte granularity) are written through the map */
 	r->by_fd = !r->rf.is_chr && pmem2_map_get_store_granularity(r->map) ==
 					    PMEM2_GRANULARITY_PAGE;
+	r->ram_only = region_fd_ram_only(r->rf.fd);
 	return 0;
 }
 
@@ -212,9 +214,19 @@ bool region_is_devdax(const struct region *r) { return r->rf.is_chr; }
 bool region_is_readonly(const struct region *r) { return r->readonly; }
 const char *region_granularity(const struct region *r) { return r->gran; }
 
+bool region_ram_only(const struct region *r) { return r->ram_only; }
+
+/* On a RAM-only region a store is as durable as it will ever be once it
+ * is in the shared mapping (the page cache is the medium: a killed
+ * daemon loses nothing, a power cut loses everything whatever msync
+ * did), so persist orders the stores and calls nothing. */
 void region_persist(struct region *r, const void *ptr, size_t len)
 {
 	atomic_fetch_add(&persist_calls, 1);
+	if (r->ram_only) {
+		atomic_thread_fence(memory_order_seq_cst);
+		return;
+	}
 	if (r->map && len)
 		r->persist(ptr, len);
 }
@@ -228,7 +240,8 @@ void region_memcpy_persist(struct region *r, void *dst, const void *src,
 		return;
 	}
 	r->memcpy_fn(dst, src, len,
-		     (flags & REGION_NONTEMPORAL) ? PMEM2_F_MEM_NONTEMPORAL : 0);
+		     ((flags & REGION_NONTEMPORAL) ? PMEM2_F_MEM_NONTEMPORAL : 0) |
+			     (r->ram_only ? PMEM2_F_MEM_NOFLUSH : 0));
 }
 
 void region_memset_persist(struct region *r, void *dst, int c, size_t len)
@@ -238,7 +251,7 @@ void region_memset_persist(struct region *r, void *dst, int c, size_t len)
 		memset(dst, c, len);
 		return;
 	}
-	r->memset_fn(dst, c, len, 0);
+	r->memset_fn(dst, c, len, r->ram_only ? PMEM2_F_MEM_NOFLUSH : 0);
 }
 
 bool region_writes_by_fd(const struct region *r) { return r->by_fd; }
@@ -260,13 +273,14 @@ int region_write_persist(struct region *r, void *dst,
 					 niov);
 		if (err)
 			return err;
-		r->persist(dst, len);
+		if (!r->ram_only)
+			r->persist(dst, len);
 		return 0;
 	}
 	/* through the mapping: one piece is libpmem2's copy-and-persist;
 	 * several are plain copies, then one persist (libpmem2's NOFLUSH copy
 	 * measured slower here than either) */
-	if (r->map && niov == 1) {
+	if (r->map && niov == 1 && !r->ram_only) {
 		r->memcpy_fn(dst, iov[0].iov_base, len, 0);
 		return 0;
 	}
@@ -274,7 +288,7 @@ int region_write_persist(struct region *r, void *dst,
 		memcpy(p, iov[i].iov_base, iov[i].iov_len);
 		p += iov[i].iov_len;
 	}
-	if (r->map && len)
+	if (r->map && len && !r->ram_only)
 		r->persist(dst, len);
 	return 0;
 }

@@ -114,6 +114,11 @@ int region_file_open(const char *path, uint32_t flags, uint64_t create_size,
  * (-EROFS, with the reason) and writes nothing there (docs/devdax.md, D1).
  */
 void region_ro_map_mode(bool is_chr, int *prot, int *flags);
+/* FD is a file on tmpfs or ramfs: no medium behind its page cache. */
+bool region_fd_ram_only(int fd);
+/* The region is such a file: persist is a memory fence, not an msync
+ * (region.c, region_persist); the crash-injection variant says false. */
+bool region_ram_only(const struct region *r);
 void *region_map_readonly(int fd, uint64_t size, bool is_chr);
 /* region_map_readonly of a regular file (MAP_PRIVATE). */
 void *region_map_private(int fd, uint64_t size);

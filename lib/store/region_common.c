@@ -4,8 +4,10 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/magic.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -142,4 +144,13 @@ int region_pwritev_all(int fd, uint64_t off, const struct iovec *iov,
 		}
 	}
 	return 0;
+}
+
+bool region_fd_ram_only(int fd)
+{
+	struct statfs sf;
+
+	/* tmpfs and ramfs: the page cache is all there is */
+	return fstatfs(fd, &sf) == 0 &&
+	       (sf.f_type == TMPFS_MAGIC || sf.f_type == RAMFS_MAGIC);
 }

@@ -120,6 +120,7 @@ uint64_t region_size(const struct region *r) { return r->size; }
 int region_fd(const struct region *r) { return r->rf.fd; }
 bool region_is_devdax(const struct region *r) { return false; }
 bool region_is_readonly(const struct region *r) { return r->readonly; }
+bool region_ram_only(const struct region *r) { (void)r; return false; }
 const char *region_granularity(const struct region *r) { return "page"; }
 
 void region_persist(struct region *r, const void *ptr, size_t len)

@@ -3,6 +3,7 @@
 #include <check.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -160,6 +161,48 @@ START_TEST(test_write_persist)
 }
 END_TEST
 
+/* A region on tmpfs is RAM only (persist is a fence, no msync); one on a
+ * disk file system is not, and its data still reach the file through
+ * the shared mapping. */
+START_TEST(test_ram_only)
+{
+	char path[160], dir[] = "/var/tmp/pinfs-region-XXXXXX";
+	struct region *r;
+	const char *why = NULL;
+	struct iovec iov;
+	uint8_t buf[8192], back[8192];
+	int fd;
+
+	fx_path(path, sizeof(path), "ram");
+	ck_assert_int_eq(region_open(path, REGION_CREATE, 1u << 20, &r, &why), 0);
+	ck_assert(region_ram_only(r));
+	memset(buf, 0x6b, sizeof(buf));
+	iov = (struct iovec){ buf, sizeof(buf) };
+	ck_assert_int_eq(region_write_persist(r, (uint8_t *)region_base(r) +
+						 4096, &iov, 1), 0);
+	region_persist(r, region_base(r), 4096);
+	region_close(&r);
+	fd = open(path, O_RDONLY);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(pread(fd, back, sizeof(back), 4096), (ssize_t)sizeof(back));
+	close(fd);
+	ck_assert_mem_eq(back, buf, sizeof(buf));
+
+	/* /var/tmp: a disk file system here (skip the check where it is not) */
+	if (!mkdtemp(dir))
+		return;
+	snprintf(path, sizeof(path), "%s/r", dir);
+	ck_assert_int_eq(region_open(path, REGION_CREATE, 1u << 20, &r, &why), 0);
+	fd = open(path, O_RDONLY);
+	ck_assert_int_ge(fd, 0);
+	ck_assert(region_ram_only(r) == region_fd_ram_only(fd));
+	close(fd);
+	region_close(&r);
+	unlink(path);
+	rmdir(dir);
+}
+END_TEST
+
 START_TEST(test_bad_paths)
 {
 	char path[160];
@@ -193,6 +236,7 @@ static Suite *region_suite(void)
 	tcase_add_test(tc, test_readonly_private);
 	tcase_add_test(tc, test_write_persist);
 	tcase_add_test(tc, test_bad_paths);
+	tcase_add_test(tc, test_ram_only);
 	suite_add_tcase(s, tc);
 	return s;
 }
