@@ -19,6 +19,7 @@
  */
 #include "ops.h"
 #include "log.h"
+#include "workq.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -28,53 +29,56 @@
 #define DENTRY_BATCH 64
 
 struct dentry_item {
+	struct workq_item link;           /* first */
 	uint64_t parent;
 	bool all;                         /* every name in PARENT */
-	struct dentry_item *next;
 	char name[];                      /* when !all */
 };
 
 struct dentry_queue {
-	pthread_mutex_t lock;
-	pthread_cond_t cond;
-	struct dentry_item *head, **tail;
-	bool stop;
-	pthread_t thread;
+	struct workq *wq;
 	struct fuse_session *se;
 	struct store *st;
 };
 
+struct dentry_req {
+	uint64_t parent;
+	const char *name;                 /* NULL: every name */
+};
+
+static bool absorb(struct workq_item *queued, const void *req)
+{
+	const struct dentry_item *it = (const struct dentry_item *)queued;
+	const struct dentry_req *r = req;
+
+	/* already queued */
+	return it->parent == r->parent &&
+	       (it->all || (r->name && !strcmp(it->name, r->name)));
+}
+
+static struct workq_item *make(const void *req)
+{
+	const struct dentry_req *r = req;
+	size_t len = r->name ? strlen(r->name) + 1 : 0;
+	struct dentry_item *it = malloc(sizeof(*it) + len);
+
+	if (!it)
+		return NULL;
+	it->parent = r->parent;
+	it->all = !r->name;
+	if (r->name)
+		memcpy(it->name, r->name, len);
+	return &it->link;
+}
+
 void fs_expire_entry(struct fs *fs, uint64_t parent, const char *name)
 {
 	struct dentry_queue *q = fs->dentries;
-	size_t len = name ? strlen(name) + 1 : 0;
-	struct dentry_item *it;
+	struct dentry_req req = { parent, name };
 
-	if (!q)
-		return;
-	pthread_mutex_lock(&q->lock);
-	if (q->stop)
-		goto out_unlock;
-	for (it = q->head; it; it = it->next)
-		if (it->parent == parent &&
-		    (it->all || (name && !strcmp(it->name, name))))
-			goto out_unlock; /* already queued */
-	it = malloc(sizeof(*it) + len);
-	if (!it) {
+	if (q && workq_add(q->wq, &req, absorb, make))
 		log_msg(LOG_ERR, "directory %llu: no memory to queue a name "
 				 "expiry", (unsigned long long)parent);
-		goto out_unlock;
-	}
-	it->parent = parent;
-	it->all = !name;
-	it->next = NULL;
-	if (name)
-		memcpy(it->name, name, len);
-	*q->tail = it;
-	q->tail = &it->next;
-	pthread_cond_signal(&q->cond);
-out_unlock:
-	pthread_mutex_unlock(&q->lock);
 }
 
 /* Expire one name (nothing to do when the kernel has not cached it). */
@@ -150,31 +154,16 @@ static void expire_all(struct dentry_queue *q, uint64_t dir)
 	free(b);
 }
 
-static void *dentry_thread(void *arg)
+static void run(void *ctx, struct workq_item *item)
 {
-	struct dentry_queue *q = arg;
-	struct dentry_item *it;
+	struct dentry_queue *q = ctx;
+	struct dentry_item *it = (struct dentry_item *)item;
 
-	pthread_mutex_lock(&q->lock);
-	for (;;) {
-		while (!q->head && !q->stop)
-			pthread_cond_wait(&q->cond, &q->lock);
-		if (!q->head)
-			break;
-		it = q->head;
-		q->head = it->next;
-		if (!q->head)
-			q->tail = &q->head;
-		pthread_mutex_unlock(&q->lock);
-		if (it->all)
-			expire_all(q, it->parent);
-		else
-			expire_one(q, it->parent, it->name);
-		free(it);
-		pthread_mutex_lock(&q->lock);
-	}
-	pthread_mutex_unlock(&q->lock);
-	return NULL;
+	if (it->all)
+		expire_all(q, it->parent);
+	else
+		expire_one(q, it->parent, it->name);
+	free(it);
 }
 
 int dentry_start(struct fs *fs)
@@ -184,17 +173,12 @@ int dentry_start(struct fs *fs)
 
 	if (!q)
 		return -ENOMEM;
-	pthread_mutex_init(&q->lock, NULL);
-	pthread_cond_init(&q->cond, NULL);
-	q->tail = &q->head;
 	q->se = fs->se;
 	q->st = fs->st;
-	ret = pthread_create(&q->thread, NULL, dentry_thread, q);
+	ret = workq_start(&q->wq, run, q);
 	if (ret) {
-		pthread_cond_destroy(&q->cond);
-		pthread_mutex_destroy(&q->lock);
 		free(q);
-		return -ret;
+		return ret;
 	}
 	fs->dentries = q;
 	return 0;
@@ -207,13 +191,7 @@ void dentry_stop(struct fs *fs)
 
 	if (!q)
 		return;
-	pthread_mutex_lock(&q->lock);
-	q->stop = true;
-	pthread_cond_signal(&q->cond);
-	pthread_mutex_unlock(&q->lock);
-	pthread_join(q->thread, NULL);
+	workq_stop(&q->wq);
 	fs->dentries = NULL;
-	pthread_cond_destroy(&q->cond);
-	pthread_mutex_destroy(&q->lock);
 	free(q);
 }

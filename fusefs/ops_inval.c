@@ -12,23 +12,25 @@
 #include "ops_pending.h"
 #include "ops.h"
 #include "log.h"
+#include "workq.h"
 
 #include <errno.h>
 #include <stdlib.h>
 
 struct inval_item {
-	uint64_t ino, off, end; /* end 0 = to the end of the file */
-	struct inval_item *next;
+	struct workq_item link;  /* first: the queue's (or mine's) chain */
+	uint64_t ino, off, end;  /* end 0 = to the end of the file */
 };
 
 struct inval_queue {
-	pthread_mutex_t lock;
-	pthread_cond_t cond;
-	struct inval_item *head;
-	bool stop;
-	pthread_t thread;
+	struct workq *wq;
 	struct fuse_session *se;
 };
+
+static struct inval_item *next_of(struct inval_item *it)
+{
+	return (struct inval_item *)it->link.next;
+}
 
 static void merge(struct inval_item *it, uint64_t off, uint64_t end)
 {
@@ -59,7 +61,7 @@ static bool list_add(struct inval_item **head, uint64_t ino, uint64_t off,
 {
 	struct inval_item *it;
 
-	for (it = *head; it; it = it->next) {
+	for (it = *head; it; it = next_of(it)) {
 		if (it->ino == ino) {
 			merge(it, off, end);
 			return true;
@@ -68,8 +70,8 @@ static bool list_add(struct inval_item **head, uint64_t ino, uint64_t off,
 	it = malloc(sizeof(*it));
 	if (!it)
 		return false;
-	*it = (struct inval_item){ .ino = ino, .off = off, .end = end,
-				   .next = *head };
+	*it = (struct inval_item){ .link.next = (struct workq_item *)*head,
+				   .ino = ino, .off = off, .end = end };
 	*head = it;
 	return true;
 }
@@ -102,66 +104,54 @@ void inval_inline_flush(struct fs *fs)
 
 	mine.on = false;
 	while ((it = mine.head)) {
-		mine.head = it->next;
+		mine.head = next_of(it);
 		if (fs->inval)
 			notify(fs->inval->se, it);
 		free(it);
 	}
 }
 
+static bool absorb(struct workq_item *queued, const void *req)
+{
+	struct inval_item *it = (struct inval_item *)queued;
+	const struct inval_item *r = req;
+
+	if (it->ino != r->ino)
+		return false;
+	merge(it, r->off, r->end);
+	return true;
+}
+
+static struct workq_item *make(const void *req)
+{
+	struct inval_item *it = malloc(sizeof(*it));
+
+	if (it)
+		*it = *(const struct inval_item *)req;
+	return it ? &it->link : NULL;
+}
+
 void fs_invalidate(struct fs *fs, uint64_t ino, uint64_t off, uint64_t len)
 {
 	struct inval_queue *q = fs->inval;
-	struct inval_item *it;
-	uint64_t end = (len && off + len > off) ? off + len : 0;
+	struct inval_item req = { .ino = ino, .off = off };
 
+	req.end = (len && off + len > off) ? off + len : 0;
 	if (!q)
 		return;
-	if (mine.on && list_add(&mine.head, ino, off, end))
+	if (mine.on && list_add(&mine.head, ino, off, req.end))
 		return;
-	pthread_mutex_lock(&q->lock);
-	if (q->stop)
-		goto out_unlock;
-	for (it = q->head; it; it = it->next) {
-		if (it->ino == ino) {
-			merge(it, off, end);
-			goto out_unlock;
-		}
-	}
-	it = malloc(sizeof(*it));
-	if (!it) {
+	if (workq_add(q->wq, &req, absorb, make))
 		log_msg(LOG_ERR, "inode %llu: no memory to queue a cache "
 				 "invalidation", (unsigned long long)ino);
-		goto out_unlock;
-	}
-	*it = (struct inval_item){ .ino = ino, .off = off, .end = end,
-				   .next = q->head };
-	q->head = it;
-	pthread_cond_signal(&q->cond);
-out_unlock:
-	pthread_mutex_unlock(&q->lock);
 }
 
-static void *inval_thread(void *arg)
+static void run(void *ctx, struct workq_item *item)
 {
-	struct inval_queue *q = arg;
-	struct inval_item *it;
+	struct inval_queue *q = ctx;
 
-	pthread_mutex_lock(&q->lock);
-	for (;;) {
-		while (!q->head && !q->stop)
-			pthread_cond_wait(&q->cond, &q->lock);
-		if (!q->head)
-			break;
-		it = q->head;
-		q->head = it->next;
-		pthread_mutex_unlock(&q->lock);
-		notify(q->se, it);
-		free(it);
-		pthread_mutex_lock(&q->lock);
-	}
-	pthread_mutex_unlock(&q->lock);
-	return NULL;
+	notify(q->se, (struct inval_item *)item);
+	free(item);
 }
 
 int inval_start(struct fs *fs)
@@ -171,13 +161,11 @@ int inval_start(struct fs *fs)
 
 	if (!q)
 		return -ENOMEM;
-	pthread_mutex_init(&q->lock, NULL);
-	pthread_cond_init(&q->cond, NULL);
 	q->se = fs->se;
-	ret = pthread_create(&q->thread, NULL, inval_thread, q);
+	ret = workq_start(&q->wq, run, q);
 	if (ret) {
 		free(q);
-		return -ret;
+		return ret;
 	}
 	fs->inval = q;
 	return 0;
@@ -190,13 +178,7 @@ void inval_stop(struct fs *fs)
 
 	if (!q)
 		return;
-	pthread_mutex_lock(&q->lock);
-	q->stop = true;
-	pthread_cond_signal(&q->cond);
-	pthread_mutex_unlock(&q->lock);
-	pthread_join(q->thread, NULL);
+	workq_stop(&q->wq);
 	fs->inval = NULL;
-	pthread_cond_destroy(&q->cond);
-	pthread_mutex_destroy(&q->lock);
 	free(q);
 }
