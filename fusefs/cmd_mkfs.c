@@ -27,7 +27,7 @@ static void mkfs_usage(FILE *out)
 		"                    multiple of 4K); required when REGION is missing,\n"
 		"                    else the file keeps its size\n"
 		"  -i, --inodes N    number of inodes (default: one per 16 KiB)\n"
-		"  -F, --force       overwrite an existing pinfs region\n"
+		"  -F, --force       overwrite an existing pinfs region (never a mounted one)\n"
 		"      --progress    show progress even when stderr is not a terminal\n"
 		"  -h, --help        show this help\n");
 }
