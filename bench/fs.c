@@ -8,7 +8,10 @@
  * (warm), sequential read after POSIX_FADV_DONTNEED (cold page cache) and
  * again (warm), random 4 KiB writes then reads over a pre-written file, and
  * create+unlink pairs.  Each thread works on its own file.  Ratios are
- * pinfs / passthrough_ll of the same repeat.
+ * pinfs / passthrough_ll of the same repeat.  The targets take turns
+ * workload by workload, pinfs first in even repeats and passthrough_ll
+ * first in odd ones, so neither always runs right after a mount or
+ * right after the other freed its memory.
  *
  * Every pass (one thread count, one repeat) starts on fresh targets: a
  * new pinfs region (mkfs on an empty sparse file, so no data page exists
@@ -312,28 +315,23 @@ static int run_wl(const struct bench_opts *o, const char *dir, enum fs_wl wl,
 	return 0;
 }
 
-/* One pass of every workload on one target. */
-static int target_pass(const struct bench_opts *o, const char *tname,
-		       const char *dir, unsigned threads, char **bufs,
-		       double res[WL_COUNT], char *why, size_t wlen)
+/* One workload on one target (the random file is laid out first). */
+static int target_wl(const struct bench_opts *o, const char *tname,
+		     const char *dir, enum fs_wl w, unsigned threads,
+		     char **bufs, double *res, char *why, size_t wlen)
 {
 	uint64_t rsize = o->size < RAND_FILE_MAX ? o->size : RAND_FILE_MAX;
 	int ret = 0;
 
-	for (int w = 0; w < WL_COUNT && !ret; w++) {
-		progress("fs: %s %s %s, %u thread(s)", tname, wl_info[w].name,
-			 wl_info[w].phase, threads);
-		if (w == WL_RAND_WRITE)
-			ret = rand_prepare(o, dir, threads, rsize / threads,
-					   bufs[0]);
-		if (!ret)
-			ret = run_wl(o, dir, (enum fs_wl)w, threads, bufs,
-				     &res[w]);
-		if (ret)
-			snprintf(why, wlen, "%s %s: %s", tname,
-				 wl_info[w].name, strerror(-ret));
-	}
-	remove_files(dir, threads);
+	progress("fs: %s %s %s, %u thread(s)", tname, wl_info[w].name,
+		 wl_info[w].phase, threads);
+	if (w == WL_RAND_WRITE)
+		ret = rand_prepare(o, dir, threads, rsize / threads, bufs[0]);
+	if (!ret)
+		ret = run_wl(o, dir, w, threads, bufs, res);
+	if (ret)
+		snprintf(why, wlen, "%s %s: %s", tname, wl_info[w].name,
+			 strerror(-ret));
 	return ret;
 }
 
@@ -413,6 +411,13 @@ static int target_start(const struct bench_opts *o, struct fs_state *st,
  * unwinds fully each pass: passthrough_ll first, as its first start also
  * pushes the compiled program, which stays for the whole run. */
 static const int start_order[T_COUNT] = { T_PT, T_PINFS, T_TMPFS };
+
+/* Which target measures first, by repeat parity; tmpfs, the reference,
+ * always last. */
+static const int pass_order[2][T_COUNT] = {
+	{ T_PINFS, T_PT, T_TMPFS },
+	{ T_PT, T_PINFS, T_TMPFS },
+};
 
 static void targets_up(const struct bench_opts *o, struct fs_state *st)
 {
@@ -495,21 +500,40 @@ int bench_fs(const struct bench_opts *o)
 			bool ok[T_COUNT] = { false };
 
 			targets_up(o, st);
-			for (int g = 0; g < T_COUNT; g++) {
-				char why[200];
+			for (int g = 0; g < T_COUNT; g++)
+				ok[g] = st->up[g];
+			/* workload by workload, each on every target in
+			 * turn, pinfs and passthrough_ll swapping places
+			 * every repeat: both meet the same machine state
+			 * (memory just freed, a daemon just started)
+			 * equally often */
+			for (int w = 0; w < WL_COUNT; w++) {
+				for (int k = 0; k < T_COUNT; k++) {
+					int g = pass_order[rep % 2][k];
+					char why[200];
 
-				if (!st->up[g])
-					continue;
-				if (target_pass(o, target_name[g],
-						st->m[g].dir, threads, bufs,
-						res[g], why, sizeof(why)) < 0) {
-					/* a target that fails stops; others go on */
-					snprintf(st->why[g], sizeof(st->why[0]),
-						 "%s", why);
-					st->dead[g] = true;
-					continue;
+					if (!ok[g])
+						continue;
+					if (target_wl(o, target_name[g],
+						      st->m[g].dir,
+						      (enum fs_wl)w, threads,
+						      bufs, &res[g][w], why,
+						      sizeof(why)) < 0) {
+						/* a target that fails stops;
+						 * others go on */
+						snprintf(st->why[g],
+							 sizeof(st->why[0]),
+							 "%s", why);
+						st->dead[g] = true;
+						ok[g] = false;
+					}
 				}
-				ok[g] = true;
+			}
+			for (int g = 0; g < T_COUNT; g++) {
+				if (st->up[g])
+					remove_files(st->m[g].dir, threads);
+				if (!ok[g])
+					continue;
 				for (int w = 0; w < WL_COUNT; w++)
 					samples_add(&st->s[g][w], res[g][w]);
 			}
