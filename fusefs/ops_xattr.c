@@ -3,9 +3,11 @@
  * ops_xattr.c - extended attributes.  The store keeps any name; the
  * daemon lets through user.* (read permission to get, write permission
  * to set or remove: checked here with permissions=daemon, by the kernel
- * with permissions=kernel) and trusted.pinfs.* (root only, also hidden
- * from others' listings; the VFS also keeps trusted.* for root).
- * Other namespaces (security.*, system.posix_acl_*) are not supported.
+ * with permissions=kernel) and trusted.* (root only, like ext4 and tmpfs:
+ * hidden from others' listings; the VFS also refuses trusted.* to callers
+ * without CAP_SYS_ADMIN before asking us).  trusted.pinfs.* is ours.
+ * Other namespaces (security.*, system.posix_acl_*) are not supported:
+ * security.capability would have to be cleared on writes and chown.
  * trusted.pinfs.policy names the file's revoke policy: the pin layer
  * checks it (EINVAL for a policy the mount does not know) before it is
  * stored.
@@ -33,15 +35,19 @@ static bool caller_is_root(fuse_req_t req)
 	return fuse_req_ctx(req)->uid == 0;
 }
 
-/* 0 when NAME may be used by the caller, else the errno to answer. */
+/* 0 when NAME may be used by the caller, else the errno to answer (an
+ * empty name after a namespace is EINVAL, as on tmpfs and ext4). */
 static int check_name(fuse_req_t req, const char *name)
 {
 	if (strlen(name) > STORE_XATTR_NAME_MAX)
 		return -ERANGE;
-	if (has_prefix(name, USER_PREFIX) && name[strlen(USER_PREFIX)])
-		return 0;
-	if (has_prefix(name, PINFS_PREFIX) && name[strlen(PINFS_PREFIX)])
+	if (has_prefix(name, USER_PREFIX))
+		return name[strlen(USER_PREFIX)] ? 0 : -EINVAL;
+	if (has_prefix(name, TRUSTED_PREFIX)) {
+		if (!name[strlen(TRUSTED_PREFIX)])
+			return -EINVAL;
 		return caller_is_root(req) ? 0 : -EPERM;
+	}
 	return -EOPNOTSUPP;
 }
 

@@ -46,6 +46,11 @@ int perm_op_truncate(void *a);  /* truncate(p1, 1) */
 int perm_op_getxattr(void *a);  /* "user.t" */
 int perm_op_setxattr(void *a);
 int perm_op_rmxattr(void *a);
+int perm_op_set_trusted(void *a);  /* "trusted.t" */
+int perm_op_get_trusted(void *a);
+/* 0 when the caller's listxattr of p1 shows no trusted.* name, EEXIST
+ * when it shows one. */
+int perm_op_list_trusted(void *a);
 int perm_op_exec(void *a);
 
 /* mkdir P (MODE) or create file P (MODE), then chown to UID/GID (as root). */

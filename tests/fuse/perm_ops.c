@@ -247,6 +247,16 @@ START_TEST(test_ops_xattr)
 	AS_ROOT(0, perm_op_setxattr, &o);
 	AS_ROOT(0, perm_op_getxattr, &o);
 	AS_A(EACCES, perm_op_getxattr, &o);
+	/* trusted.*: root's only; others cannot set it, do not see it */
+	PU_OK(chmod(o.p1, 0666));
+	AS_ROOT(0, perm_op_set_trusted, &o);
+	AS_ROOT(0, perm_op_get_trusted, &o);
+	AS_ROOT(EEXIST, perm_op_list_trusted, &o);
+	AS_A(EPERM, perm_op_set_trusted, &o);
+	AS_A(ENODATA, perm_op_get_trusted, &o);
+	/* passthrough_ll lists as root, whatever the caller */
+	if (pu_mount.backend != FH_BACKEND_PASSTHROUGH)
+		AS_A(0, perm_op_list_trusted, &o);
 }
 END_TEST
 

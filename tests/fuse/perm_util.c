@@ -150,6 +150,32 @@ int perm_op_rmxattr(void *a)
 	return RET(removexattr(((struct perm_op *)a)->p1, "user.t"));
 }
 
+int perm_op_set_trusted(void *a)
+{
+	return RET(setxattr(((struct perm_op *)a)->p1, "trusted.t", "v", 1, 0));
+}
+
+int perm_op_get_trusted(void *a)
+{
+	char v[16];
+
+	return RET(getxattr(((struct perm_op *)a)->p1, "trusted.t", v,
+			    sizeof(v)));
+}
+
+int perm_op_list_trusted(void *a)
+{
+	char list[1024];
+	ssize_t n = listxattr(((struct perm_op *)a)->p1, list, sizeof(list));
+
+	if (n < 0)
+		return errno;
+	for (ssize_t i = 0; i < n; i += (ssize_t)strlen(list + i) + 1)
+		if (!strncmp(list + i, "trusted.", 8))
+			return EEXIST;
+	return 0;
+}
+
 int perm_op_exec(void *a)
 {
 	struct perm_op *o = a;

@@ -253,6 +253,36 @@ START_TEST(test_xattr)
 }
 END_TEST
 
+/* trusted.* (root here): stored, listed, removed; the namespaces pinfs
+ * does not keep are refused whole, and an empty name after a prefix is
+ * not a name. */
+START_TEST(test_xattr_trusted)
+{
+	const char *p = pu_make_file("tx", 10, 1);
+	char buf[64], list[1024];
+	ssize_t n;
+	bool seen = false;
+
+	PU_OK(setxattr(p, "trusted.app.key", "42", 2, XATTR_CREATE));
+	ck_assert_int_eq(getxattr(p, "trusted.app.key", buf, sizeof(buf)), 2);
+	ck_assert(!memcmp(buf, "42", 2));
+	n = listxattr(p, list, sizeof(list));
+	ck_assert_int_gt(n, 0);
+	for (ssize_t i = 0; i < n; i += (ssize_t)strlen(list + i) + 1)
+		seen |= !strcmp(list + i, "trusted.app.key");
+	ck_assert_msg(seen, "trusted.app.key not listed");
+	PU_ERR(setxattr(p, "trusted.app.key", "1", 1, XATTR_CREATE), EEXIST);
+	PU_OK(removexattr(p, "trusted.app.key"));
+	PU_ERR(getxattr(p, "trusted.app.key", buf, sizeof(buf)), ENODATA);
+	PU_ERR(setxattr(p, "trusted.", "1", 1, 0), EINVAL);
+	PU_ERR(setxattr(p, "user.", "1", 1, 0), EINVAL);
+	if (pu_mount.backend == FH_BACKEND_PINFS) {
+		PU_ERR(setxattr(p, "security.test", "1", 1, 0), EOPNOTSUPP);
+		PU_ERR(setxattr(p, "bogus.name", "1", 1, 0), EOPNOTSUPP);
+	}
+}
+END_TEST
+
 void posix_add_attr(Suite *s)
 {
 	TCase *tc = pu_tcase(s, "attributes", PU_TIMEOUT);
@@ -263,4 +293,5 @@ void posix_add_attr(Suite *s)
 	tcase_add_test(tc, test_times_on_write);
 	tc = pu_tcase(s, "xattr", PU_TIMEOUT);
 	tcase_add_test(tc, test_xattr);
+	tcase_add_test(tc, test_xattr_trusted);
 }
