@@ -47,7 +47,8 @@ if setup build-asan -Db_sanitize=address,undefined -Db_lundef=false; then
 	# (not our code, and it leaks in libfuse): the plain build runs them.
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:handle_segv=0:handle_sigbus=0 \
 	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-		run asan build-asan --no-suite slow --no-suite fuse-ref --no-suite stress-seq
+		run asan build-asan --no-suite slow --no-suite fuse-ref --no-suite stress-seq \
+			--no-suite cpython
 else
 	echo "sanitizer build failed"; status=1
 fi
