@@ -15,9 +15,16 @@ PY=/usr/bin/python3.11
 command -v setpriv >/dev/null || fh_skip "setpriv (util-linux) is missing"
 
 # As root: test_io is the long one (about 30 s), the others run beside it.
+# The second line writes and reads back whole formats: mailboxes (with
+# their locks, links and renames), dbm files, shelves, .pyc caches
+# (written beside a temporary name and renamed over, hard-linked between
+# optimisation levels), zip imports.
 ROOT_TESTS=(test_os test_posix test_shutil test_fileio test_io test_mmap
 	test_stat test_tempfile test_pathlib test_glob test_fcntl
-	test_genericpath test_posixpath test_zipfile test_tarfile)
+	test_genericpath test_posixpath test_zipfile test_tarfile
+	test_file test_mailbox test_dbm_dumb test_shelve test_filecmp
+	test_fileinput test_py_compile test_compileall test_import
+	test_importlib test_zipimport)
 # As nobody: the modules with permission and ownership cases.
 USER_TESTS=(test_os test_posix test_shutil test_tempfile test_pathlib
 	test_fileio test_stat)
