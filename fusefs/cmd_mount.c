@@ -48,6 +48,8 @@ static void mount_usage(FILE *out)
 		"                           kernel, or auto (default: the kernel with\n"
 		"                           allow_other, else the daemon); see pinfs(8)\n"
 		"     default_permissions   the same as permissions=kernel\n"
+		"     direct_write=on|off   write-only opens bypass the page cache\n"
+		"                           (default on; Linux 6.6 and newer)\n"
 		"     ro                    read-only mount (the region is not written)\n"
 		"     pin_uid=USER          user allowed to pin (besides the mount\n"
 		"                           owner and root); name or number\n"

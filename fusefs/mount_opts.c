@@ -222,6 +222,15 @@ static int parse_one(struct mount_opts *o, char *opt, char *err,
 			return fail(err, errlen,
 				    "bad value for permissions: '%s' (auto, "
 				    "daemon or kernel)", val);
+	} else if (!strcmp(opt, "direct_write")) {
+		if (!strcmp(val, "on"))
+			o->no_direct_write = false;
+		else if (!strcmp(val, "off"))
+			o->no_direct_write = true;
+		else
+			return fail(err, errlen,
+				    "bad value for direct_write: '%s' (on or off)",
+				    val);
 	} else if (!strcmp(opt, "lease_break_time")) {
 		return parse_ms(opt, val, 1, &o->lease_break_ms, err, errlen);
 	} else if (!strcmp(opt, "kill_grace")) {

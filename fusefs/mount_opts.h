@@ -44,6 +44,7 @@ struct mount_opts {
 	bool ro;
 	bool debug;
 	bool deny_ebusy;        /* deny policy answers EBUSY, not ETXTBSY */
+	bool no_direct_write;   /* direct_write=off: every open is cached */
 	bool have_pin_uid, have_pin_gid;
 	uid_t pin_uid;          /* pin_uid=: who may pin (besides root) */
 	gid_t pin_gid;          /* pin_gid= */

@@ -47,6 +47,7 @@ struct fs {
 	bool perm_daemon;             /* the daemon checks permissions */
 	struct broker *broker;
 	atomic_uint_fast64_t next_fh; /* open file ids (leases hang on them) */
+	atomic_bool direct_write;     /* write-only opens bypass the page cache */
 };
 
 static inline struct fs *ops_fs(fuse_req_t req)

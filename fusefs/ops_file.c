@@ -5,7 +5,9 @@
  *
  * Files open cached (not direct_io: a direct_io file cannot be mapped
  * MAP_SHARED on libfuse 3.14) and without keep_cache, so each open
- * starts from fresh pages; layout changes the kernel does not see itself
+ * starts from fresh pages; write-only opens, which cannot be mapped or
+ * read, are direct_io where the kernel keeps that coherent
+ * (direct_write=on, Linux 6.6+); layout changes the kernel does not see itself
  * are invalidated through fs_invalidate().  Each open gets a handle id
  * (fi->fh) that the pin layer uses to tie leases to an open file.
  */
@@ -25,7 +27,12 @@
 static void set_open_flags(struct fs *fs, struct fuse_file_info *fi)
 {
 	fi->fh = atomic_fetch_add(&fs->next_fh, 1);
-	fi->direct_io = 0;
+	/* write-only: nothing to cache for this open; its writes go
+	 * straight from the writer's pages to the region (one copy fewer,
+	 * no page-cache pages to fill) */
+	fi->direct_io = (fi->flags & O_ACCMODE) == O_WRONLY &&
+			atomic_load(&fs->direct_write) &&
+			ops_io_direct_write_coherent();
 	fi->keep_cache = 0;
 	/* FOPEN_NOFLUSH: close(2) sends no FLUSH round trip.  Nothing is
 	 * buffered (writes are write-through, no writeback cache) and no

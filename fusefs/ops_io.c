@@ -11,6 +11,12 @@
  * when the kernel offered it), and each WRITE/SETATTR's kill flag is
  * noted for the handler, which runs on the thread that read it
  * (fuse_session_loop_mt reads and handles a request on one worker).
+ *
+ * The same amendment asks for FUSE_DIRECT_IO_ALLOW_MMAP (Linux 6.6,
+ * protocol 7.39) when offered: write-only opens bypass the page cache
+ * (ops_file.c), and with this flag the kernel writes back dirty mapped
+ * pages of the file before a direct write and drops the cached pages
+ * it covers, so readers and mappings through other opens stay coherent.
  */
 #include "ops_io.h"
 #include "log.h"
@@ -27,12 +33,20 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+/* flags2 bit of FUSE_DIRECT_IO_ALLOW_MMAP (1ULL << 36; not in the
+ * headers of Debian 12, protocol 7.38) */
+#define DIO_ALLOW_MMAP2 (1u << 4)
+
 static _Thread_local bool tl_kill;
 static _Atomic uint64_t init_unique; /* 0: no INIT to amend */
+static atomic_bool offer_killpriv;   /* the kernel's INIT offered them */
+static atomic_bool offer_dio_mmap;
 static atomic_bool killpriv_v2;     /* the INIT reply asked for it */
+static atomic_bool dio_mmap;
 
 bool ops_io_kill_suidgid(void) { return tl_kill; }
 bool ops_io_killpriv_v2(void) { return atomic_load(&killpriv_v2); }
+bool ops_io_direct_write_coherent(void) { return atomic_load(&dio_mmap); }
 
 static void note_request(const uint8_t *buf, size_t n)
 {
@@ -60,11 +74,20 @@ static void note_request(const uint8_t *buf, size_t n)
 		tl_kill = (s.valid & FATTR_KILL_SUIDGID) != 0;
 	} else if (h.opcode == FUSE_INIT &&
 		   alen >= offsetof(struct fuse_init_in, flags) + 4) {
-		uint32_t flags;
+		uint32_t flags, flags2 = 0;
 
 		memcpy(&flags, arg + offsetof(struct fuse_init_in, flags),
 		       sizeof(flags));
-		if (flags & FUSE_HANDLE_KILLPRIV_V2)
+		if ((flags & FUSE_INIT_EXT) &&
+		    alen >= offsetof(struct fuse_init_in, flags2) + 4)
+			memcpy(&flags2,
+			       arg + offsetof(struct fuse_init_in, flags2),
+			       sizeof(flags2));
+		atomic_store(&offer_killpriv,
+			     (flags & FUSE_HANDLE_KILLPRIV_V2) != 0);
+		atomic_store(&offer_dio_mmap, (flags2 & DIO_ALLOW_MMAP2) != 0);
+		if (flags & FUSE_HANDLE_KILLPRIV_V2 ||
+		    flags2 & DIO_ALLOW_MMAP2)
 			atomic_store(&init_unique, h.unique);
 	}
 }
@@ -98,10 +121,25 @@ static void amend_init(struct iovec *iov, int count)
 		return;
 	out = (uint8_t *)iov[1].iov_base + offsetof(struct fuse_init_out, flags);
 	memcpy(&flags, out, sizeof(flags));
-	flags |= FUSE_HANDLE_KILLPRIV_V2;
+	if (atomic_load(&offer_killpriv)) {
+		flags |= FUSE_HANDLE_KILLPRIV_V2;
+		atomic_store(&killpriv_v2, true);
+		log_msg(LOG_DEBUG, "init: HANDLE_KILLPRIV_V2 added to the reply");
+	}
+	if (atomic_load(&offer_dio_mmap) &&
+	    iov[1].iov_len >= offsetof(struct fuse_init_out, flags2) + 4) {
+		uint8_t *out2 = (uint8_t *)iov[1].iov_base +
+				offsetof(struct fuse_init_out, flags2);
+		uint32_t flags2;
+
+		memcpy(&flags2, out2, sizeof(flags2));
+		flags2 |= DIO_ALLOW_MMAP2;
+		memcpy(out2, &flags2, sizeof(flags2));
+		flags |= FUSE_INIT_EXT; /* the kernel reads flags2 only then */
+		atomic_store(&dio_mmap, true);
+		log_msg(LOG_DEBUG, "init: DIRECT_IO_ALLOW_MMAP added to the reply");
+	}
 	memcpy(out, &flags, sizeof(flags));
-	atomic_store(&killpriv_v2, true);
-	log_msg(LOG_DEBUG, "init: HANDLE_KILLPRIV_V2 added to the reply");
 }
 
 static ssize_t io_writev(int fd, struct iovec *iov, int count, void *userdata)

@@ -16,7 +16,14 @@
  */
 static void ops_init(void *userdata, struct fuse_conn_info *conn)
 {
-	(void)userdata;
+	struct fs *fs = userdata;
+
+	/* write-only opens bypass the page cache from protocol 7.39 (Linux
+	 * 6.6) on, where a direct write keeps other opens' cached and
+	 * mapped pages coherent (docs/daemon.md, "Write-only opens") */
+	atomic_store(&fs->direct_write, !fs->opts->no_direct_write &&
+					conn->proto_major == 7 &&
+					conn->proto_minor >= 39);
 	if (conn->capable & FUSE_CAP_DONT_MASK)
 		conn->want |= FUSE_CAP_DONT_MASK;
 	if (conn->capable & FUSE_CAP_IOCTL_DIR)

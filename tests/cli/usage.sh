@@ -35,13 +35,17 @@ for o in bogus size=12Q lease_break_time=soon kill_grace=-1 \
 	 max_pin_bytes=0 max_pin_bytes_holder=x policy=nope \
 	 pin_uid=no-such-user-pinfs pin_gid=no-such-group-pinfs \
 	 size=64M,bogus allow_other=yes permissions= permissions=both \
-	 permissions=Daemon default_permissions=1; do
+	 permissions=Daemon default_permissions=1 direct_write= \
+	 direct_write=yes direct_write=OFF; do
 	run_expect 2 "$PINFS" mount -o "$o" "$REGION" "$MNT" && one_line "mount -o $o"
 	[ -e "$REGION" ] && fail "mount -o $o created the region"
 done
 run_expect 2 "$PINFS" mount -o permissions=bogus "$REGION" "$MNT"
 printf '%s\n' "$OUT" | grep -q "bad value for permissions: 'bogus' (auto, daemon or kernel)" ||
 	fail "permissions=bogus: $OUT"
+run_expect 2 "$PINFS" mount -o direct_write=maybe "$REGION" "$MNT"
+printf '%s\n' "$OUT" | grep -q "bad value for direct_write: 'maybe' (on or off)" ||
+	fail "direct_write=maybe: $OUT"
 run_expect 2 "$PINFS" mount -o && one_line "mount -o without value"
 run_expect 2 "$PINFS" mount "$REGION" && one_line "mount without mountpoint"
 run_expect 2 "$PINFS" mount -x "$REGION" "$MNT" && one_line "mount -x"

@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/statvfs.h>
+#include <sys/utsname.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -571,6 +572,99 @@ START_TEST(test_mmap_coherent)
 }
 END_TEST
 
+/* Does pinfs send write-only opens' writes past the page cache here?
+ * (direct_write=on, the default, from Linux 6.6 on; docs/daemon.md) */
+static bool expect_direct_writes(void)
+{
+	const char *o = getenv("FH_MOUNT_OPTS");
+	struct utsname u;
+	int major = 0, minor = 0;
+
+	if (pu_mount.backend != FH_BACKEND_PINFS ||
+	    (o && strstr(o, "direct_write=off")))
+		return false;
+	if (uname(&u) < 0 || sscanf(u.release, "%d.%d", &major, &minor) != 2)
+		return false;
+	return major > 6 || (major == 6 && minor >= 6);
+}
+
+/* A writer that opened write-only and readers or mappings through other
+ * opens: every write is seen at once, also over a dirty mapped page and
+ * into a partly cached page, and the size moves with it.  On pinfs the
+ * written pages must not be left in the page cache when its writes are
+ * direct (and must be, when they go through it). */
+START_TEST(test_writeonly_coherent)
+{
+	size_t len = 256 * KiB, resident = 0;
+	unsigned char *buf = malloc(len), *got = malloc(len);
+	unsigned char vec[64];
+	const char *p = pu_path("wo");
+	int rw = open(p, O_CREAT | O_RDWR, 0644), w;
+	struct stat st;
+
+	ck_assert_int_ge(rw, 0);
+	pu_fill(buf, len, 41, 0);
+	pu_pwrite_all(rw, buf, len, 0);
+	PU_OK(fdatasync(rw));
+	PU_OK(posix_fadvise(rw, 0, 0, POSIX_FADV_DONTNEED));
+	unsigned char *map = mmap(NULL, len, PROT_READ | PROT_WRITE,
+				  MAP_SHARED, rw, 0);
+	ck_assert(map != MAP_FAILED);
+	PU_OK(w = open(p, O_WRONLY));
+	/* whole pages, nothing cached for them yet */
+	pu_fill(buf, 64 * KiB, 42, 0);
+	pu_pwrite_all(w, buf, 64 * KiB, 0);
+	PU_OK(mincore(map, 64 * KiB, vec));
+	for (int i = 0; i < 16; i++)
+		resident += vec[i] & 1;
+	if (expect_direct_writes())
+		ck_assert_msg(resident == 0, "%zu written pages cached", resident);
+	else if (pu_mount.backend == FH_BACKEND_PINFS)
+		ck_assert_msg(resident == 16, "%zu of 16 pages cached", resident);
+	pu_pread_all(rw, got, len, 0);
+	ck_assert_msg(!memcmp(got, buf, len), "read() misses the write");
+	ck_assert_msg(!memcmp(map, buf, len), "mapping misses the write");
+	/* over a page dirtied through the mapping */
+	map[100 * KiB] = 'C';
+	buf[100 * KiB] = 'C';
+	pu_fill(buf + 100 * KiB + 4096, 4096, 43, 0);
+	pu_pwrite_all(w, buf + 100 * KiB + 4096, 4096, 100 * KiB + 4096);
+	memset(buf + 96 * KiB, 'D', 4096);
+	pu_pwrite_all(w, buf + 96 * KiB, 4096, 96 * KiB);
+	ck_assert(!memcmp(map, buf, len));
+	PU_OK(msync(map, len, MS_SYNC));
+	pu_pread_all(rw, got, len, 0);
+	ck_assert_msg(!memcmp(got, buf, len), "dirty mapped page lost a write");
+	/* a few bytes into a cached page */
+	memcpy(buf + 5, "xyz", 3);
+	pu_pwrite_all(w, "xyz", 3, 5);
+	pu_pread_all(rw, got, 16, 0);
+	ck_assert(!memcmp(got, buf, 16));
+	ck_assert(!memcmp(map, buf, 16));
+	/* extending, and appending through a third open */
+	pu_pwrite_all(w, "E", 1, len + 10);
+	PU_OK(fstat(rw, &st));
+	ck_assert_int_eq(st.st_size, (off_t)len + 11);
+	{
+		int a = open(p, O_WRONLY | O_APPEND);
+
+		ck_assert_int_ge(a, 0);
+		ck_assert_int_eq(write(a, "Z", 1), 1);
+		close(a);
+	}
+	PU_OK(fstat(rw, &st));
+	ck_assert_int_eq(st.st_size, (off_t)len + 12);
+	pu_pread_all(rw, got, 2, len + 10);
+	ck_assert(got[0] == 'E' && got[1] == 'Z');
+	PU_OK(munmap(map, len));
+	close(w);
+	close(rw);
+	pu_expect_bytes(p, 0, buf, len);
+	free(buf);
+	free(got);
+}
+END_TEST
+
 #define REMOUNT_NAME "mmap-remount.dat"
 #define REMOUNT_LEN (256 * KiB)
 static int remount_rc = -1;
@@ -706,6 +800,7 @@ void posix_add_io(Suite *s)
 	tcase_add_test(tc, test_copy_file_range);
 	tc = pu_tcase(s, "mmap", PU_TIMEOUT);
 	tcase_add_test(tc, test_mmap_coherent);
+	tcase_add_test(tc, test_writeonly_coherent);
 	tc = pu_tcase(s, "mmap_remount_write", PU_TIMEOUT);
 	tcase_set_tags(tc, "remount");
 	tcase_add_test(tc, test_mmap_msync_before_remount);
