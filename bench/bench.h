@@ -43,6 +43,8 @@ struct bench_opts {
 	const char *granularity; /* forced libpmem2 granularity, or NULL */
 	bool raw_file;         /* pinned: raw side is a separate file, not the
 				* pinned range's own region pages */
+	bool seq_write_rdwr;   /* fs: sequential writes open O_RDWR, not
+				* O_WRONLY as cp, dd and shells do */
 	uint64_t size;         /* working-set bytes */
 	double duration;       /* seconds per measurement */
 	unsigned timeout;      /* watchdog for the whole run, seconds */

@@ -60,6 +60,9 @@ static void usage(FILE *f)
 "  --raw-side S       raw side of the warm pinned CPU and io_uring rows: same\n"
 "                     (default: the pinned range's own region pages, mapped\n"
 "                     by libpmem2) or file (a separate raw file)\n"
+"  --seq-write-open M fs: how the sequential writers open their files:\n"
+"                     wronly (default; as cp, dd and shell redirections do)\n"
+"                     or rdwr\n"
 "  --timeout SEC      watchdog: abort (and clean up) a run that takes longer\n"
 "                     (default 3600, quick 120)\n"
 "  --no-cpu-pin       do not pin threads to CPUs\n"
@@ -138,7 +141,7 @@ enum {
 	OPT_DURATION, OPT_THREADS, OPT_SIZES, OPT_QD, OPT_HOLDERS,
 	OPT_REPEAT, OPT_PLOT, OPT_PINFS_BIN, OPT_WORKDIR, OPT_NO_PIN,
 	OPT_ITER, OPT_NO_MOUNT, OPT_GRAN, OPT_MD, OPT_TIMEOUT, OPT_SAVE_JSON,
-	OPT_RAW_SIDE,
+	OPT_RAW_SIDE, OPT_SEQ_OPEN,
 };
 
 static const struct option long_opts[] = {
@@ -164,6 +167,7 @@ static const struct option long_opts[] = {
 	{ "save-json", required_argument, NULL, OPT_SAVE_JSON },
 	{ "granularity", required_argument, NULL, OPT_GRAN },
 	{ "raw-side", required_argument, NULL, OPT_RAW_SIDE },
+	{ "seq-write-open", required_argument, NULL, OPT_SEQ_OPEN },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -280,6 +284,12 @@ static int parse_opts(int argc, char **argv, struct bench_opts *o,
 			if (strcmp(optarg, "same") && strcmp(optarg, "file"))
 				return bad("--raw-side (same, file)", optarg);
 			o->raw_file = strcmp(optarg, "file") == 0;
+			break;
+		case OPT_SEQ_OPEN:
+			if (strcmp(optarg, "wronly") && strcmp(optarg, "rdwr"))
+				return bad("--seq-write-open (wronly, rdwr)",
+					   optarg);
+			o->seq_write_rdwr = strcmp(optarg, "rdwr") == 0;
 			break;
 		case 'h':
 			usage(stdout);
