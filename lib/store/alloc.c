@@ -9,7 +9,9 @@
  * a crash can never leave a block both still mapped on media and already
  * rewritten by its next owner), and free counts per 2 MiB group, which
  * make the search skip full groups and find whole free groups for
- * 2 MiB-aligned allocations.  The free and held block counts are kept
+ * large files, whose blocks are placed so that file block f sits f mod
+ * 512 blocks into a region group (a file's 2 MiB-aligned ranges then map
+ * to whole 2 MiB groups: huge mappings, 2 MiB devdax pins).  The free and held block counts are kept
  * as running counters (updated here, under the store's write lock), so
  * statfs and the info call are O(1).
  */
@@ -128,27 +130,26 @@ static uint64_t find_full_group(const struct alloc *al)
 	return UINT64_MAX;
 }
 
-int alloc_take(struct store *st, uint64_t goal, uint64_t want, bool align,
-	       uint64_t *start, uint64_t *got)
+int alloc_take(struct store *st, uint64_t goal, uint64_t want,
+	       uint32_t phase, uint64_t *start, uint64_t *got)
 {
 	struct alloc *al = &st->al;
-	uint64_t i = UINT64_MAX, n = 0;
+	uint64_t i = UINT64_MAX, n = 0, g = goal - al->blk0;
+	bool goal_free = goal >= al->blk0 && g < al->n && blk_free(al, g);
 
 	if (!al->nfree || !want)
 		return -ENOSPC;
-	if (align) {
-		uint64_t g = goal - al->blk0;
-
-		/* keep a file contiguous when its goal starts a free group */
-		if (goal >= al->blk0 && g < al->n && !(g % GROUP_BLOCKS) &&
-		    al->gfree[g / GROUP_BLOCKS] == GROUP_BLOCKS)
+	if (phase < GROUP_BLOCKS) {
+		/* a large file: contiguous when that keeps it on the grid,
+		 * else PHASE blocks into a free group (the blocks before
+		 * stay free for small allocations) */
+		if (goal_free && g % GROUP_BLOCKS == phase)
 			i = g;
-		else
-			i = find_full_group(al);
+		else if ((i = find_full_group(al)) != UINT64_MAX)
+			i += phase;
 	}
-	if (i == UINT64_MAX && goal >= al->blk0 && goal - al->blk0 < al->n &&
-	    blk_free(al, goal - al->blk0))
-		i = goal - al->blk0;
+	if (i == UINT64_MAX && goal_free)
+		i = g;
 	if (i == UINT64_MAX)
 		i = scan_from(al, al->cursor < al->n ? al->cursor : 0);
 	if (i == UINT64_MAX)

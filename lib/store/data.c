@@ -39,12 +39,17 @@ static const uint8_t zero_block[BLK];
 
 static uint64_t blk_up(uint64_t off) { return (off + BLK - 1) / BLK; }
 
-/* Start a 2 MiB-aligned run for a write of 2 MiB or more, and for every
- * 2 MiB boundary of a file already that large (later appends continue
- * the run through the allocation goal). */
-static bool want_aligned(uint64_t fb, uint64_t want)
+/* A large file's blocks go on the 2 MiB grid (alloc_take's PHASE): an
+ * allocation of 1 MiB or more, or any beyond the file's first 2 MiB.  A
+ * small file's first blocks pack wherever the cursor is, so small files
+ * do not each take a 2 MiB group. */
+#define LARGE_WANT (GROUP_BLOCKS / 2)
+
+static uint32_t place_phase(uint64_t fb, uint64_t want)
 {
-	return !(fb % GROUP_BLOCKS) && (want >= GROUP_BLOCKS || fb >= GROUP_BLOCKS);
+	if (want >= LARGE_WANT || fb >= GROUP_BLOCKS)
+		return (uint32_t)(fb % GROUP_BLOCKS);
+	return ALLOC_ANY;
 }
 
 static int get_reg(struct store *st, uint64_t ino, struct minode **mi)
@@ -233,7 +238,7 @@ static int write_chunk(struct store *st, struct minode *mi, const uint8_t *buf,
 
 			if (i > 0)
 				goal = mi->ext[i - 1].rblk + mi->ext[i - 1].len;
-			err = alloc_take(st, goal, want, want_aligned(fb, want),
+			err = alloc_take(st, goal, want, place_phase(fb, want),
 					 &rb, &got);
 			if (err)
 				break;
@@ -436,7 +441,7 @@ static int prealloc(struct store *st, struct minode *mi, uint64_t b0,
 			want = TX_BLOCK_BUDGET;
 		err = alloc_take(st, i > 0 ? mi->ext[i - 1].rblk +
 						     mi->ext[i - 1].len : 0,
-				 want, want_aligned(fb, want), &rb, &got);
+				 want, place_phase(fb, want), &rb, &got);
 		if (!err)
 			err = emap_insert(st, mi, fb, rb, got, PFS_EXT_UNWRITTEN);
 		if (err)

@@ -263,7 +263,7 @@ int dir_add(struct store *st, struct minode *mi, const char *name,
 		err = slots_grow(dx, PFS_DIRENTS_PER_BLOCK);
 		if (err)
 			goto err_broken;
-		err = alloc_take(st, goal, 1, false, &b, &got);
+		err = alloc_take(st, goal, 1, ALLOC_ANY, &b, &got);
 		if (err)
 			goto err_broken;
 		/* fresh block: zero and persist before the transaction

@@ -70,7 +70,7 @@ static int unshare_held(struct store *st, struct minode *mi, uint64_t fb)
 		return 0;
 	flags = mi->ext[i].flags;
 	ob = mi->ext[i].rblk + fb - mi->ext[i].fblk;
-	err = alloc_take(st, 0, 1, false, &nb, &got);
+	err = alloc_take(st, 0, 1, ALLOC_ANY, &nb, &got);
 	if (err)
 		return err;
 	if (!(flags & PFS_EXT_UNWRITTEN))

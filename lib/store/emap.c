@@ -257,7 +257,7 @@ static int slot_alloc(struct store *st, struct minode *mi, uint64_t *loc)
 		return -ENOMEM;
 	mi->chain = c;
 	err = alloc_take(st, mi->next ? mi->ext[mi->next - 1].rblk : 0, 1,
-			 false, &b, &got);
+			 ALLOC_ANY, &b, &got);
 	if (err)
 		return err;
 	/* A fresh block no media structure references yet: initialize it

@@ -140,7 +140,7 @@ static int create_node(struct store *st, uint64_t dir, const char *name,
 		} else {
 			/* fresh block: written and persisted before the
 			 * transaction that maps it commits */
-			err = alloc_take(st, 0, 1, false, &b, &got);
+			err = alloc_take(st, 0, 1, ALLOC_ANY, &b, &got);
 			if (!err) {
 				region_memcpy_persist(st->rg, st->base + b * BLK,
 						      target, tlen, 0);

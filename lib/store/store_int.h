@@ -168,11 +168,16 @@ int alloc_init(struct store *st, const char **why);
 void alloc_fini(struct alloc *al);
 bool alloc_in_data(const struct alloc *al, uint64_t rblk, uint64_t n);
 uint32_t alloc_rc(const struct alloc *al, uint64_t rblk);
-/* Take up to WANT free blocks as one run (refcount 1, journaled): at GOAL
- * if free; with ALIGN, at the start of a wholly free 2 MiB group when
- * there is one.  -ENOSPC when no block is free. */
-int alloc_take(struct store *st, uint64_t goal, uint64_t want, bool align,
-	       uint64_t *start, uint64_t *got);
+/* Take up to WANT free blocks as one run (refcount 1, journaled).
+ * PHASE ALLOC_ANY: at GOAL if free, else the next free block after the
+ * cursor.  PHASE p < GROUP_BLOCKS (a large file's block p of a 2 MiB
+ * group): at GOAL if it is free and p blocks into its group, else p
+ * blocks into a wholly free group, so that the file's 2 MiB-aligned
+ * ranges land on whole 2 MiB groups of the region; without such a
+ * group, as ALLOC_ANY.  -ENOSPC when no block is free. */
+#define ALLOC_ANY UINT32_MAX
+int alloc_take(struct store *st, uint64_t goal, uint64_t want,
+	       uint32_t phase, uint64_t *start, uint64_t *got);
 void alloc_ref_dec(struct store *st, uint64_t rblk, uint64_t n);
 void alloc_set_rc(struct store *st, uint64_t rblk, uint32_t v);
 void alloc_tx_done(struct alloc *al);

@@ -111,7 +111,7 @@ static int xcommit(struct store *st, struct minode *mi, uint8_t *buf)
 		mi->xattr_blk = 0;
 	} else {
 		if (!mi->xattr_blk) {
-			err = alloc_take(st, 0, 1, false, &b, &got);
+			err = alloc_take(st, 0, 1, ALLOC_ANY, &b, &got);
 			if (err) {
 				tx_abort(st);
 				return err;

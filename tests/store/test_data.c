@@ -479,6 +479,113 @@ START_TEST(test_preg)
 }
 END_TEST
 
+/* Every extent of INO from file offset FROM on lies on the 2 MiB grid:
+ * its region offset and its file offset agree modulo 2 MiB. */
+static void check_grid(uint64_t ino, uint64_t from, const char *what)
+{
+	struct store_extent e[64];
+	uint64_t total = 0;
+	int n = store_extents(F.st, ino, 0, UINT64_MAX / 2, 0, e, 64, &total);
+
+	ck_assert_int_gt(n, 0);
+	ck_assert_uint_eq((uint64_t)n, total);
+	for (int i = 0; i < n; i++) {
+		if (e[i].file_off + e[i].len <= from)
+			continue;
+		ck_assert_msg(e[i].region_off % (2 * MiB) ==
+			      e[i].file_off % (2 * MiB),
+			      "%s: extent %d at file %llu, region %llu, %llu bytes",
+			      what, i, (unsigned long long)e[i].file_off,
+			      (unsigned long long)e[i].region_off,
+			      (unsigned long long)e[i].len);
+	}
+}
+
+/* Large files on the 2 MiB grid, whatever the cursor; small files still
+ * pack; a region without a free 2 MiB group still fills up to ENOSPC. */
+START_TEST(test_large_files_on_grid)
+{
+	uint8_t *buf = malloc(1 * MiB);
+	struct store_extent e[64];
+	uint64_t f, lo = UINT64_MAX, hi = 0, n1 = 0;
+	char name[32];
+	ssize_t r;
+
+	memset(buf, 0x3c, 1 * MiB);
+	store_close(&F.st);
+	fx_mkfs_open(&F, 256 * MiB, 4096);
+	/* put the cursor off the grid */
+	for (int i = 0; i < 3; i++) {
+		snprintf(name, sizeof(name), "s%d", i);
+		f = fx_create(F.st, ROOT, name, S_IFREG | 0644);
+		ck_assert_int_eq(store_write(F.st, f, buf, 12 * KiB, 0), 12 * KiB);
+	}
+	/* written 1 MiB at a time: on the grid from its first byte */
+	f = fx_create(F.st, ROOT, "mib", S_IFREG | 0644);
+	for (uint64_t off = 0; off < 9 * MiB; off += MiB)
+		ck_assert_int_eq(store_write(F.st, f, buf, MiB, off), (ssize_t)MiB);
+	check_grid(f, 0, "1 MiB writes");
+	/* 128 KiB at a time: small at first, on the grid past 2 MiB */
+	f = fx_create(F.st, ROOT, "k128", S_IFREG | 0644);
+	for (uint64_t off = 0; off < 7 * MiB; off += 128 * KiB)
+		ck_assert_int_eq(store_write(F.st, f, buf, 128 * KiB, off),
+				 (ssize_t)(128 * KiB));
+	check_grid(f, 2 * MiB, "128 KiB writes");
+	/* preallocated, and a write that starts mid-group */
+	f = fx_create(F.st, ROOT, "falloc", S_IFREG | 0644);
+	ck_assert_int_eq(store_fallocate(F.st, f, 0, 0, 8 * MiB), 0);
+	check_grid(f, 0, "fallocate");
+	f = fx_create(F.st, ROOT, "mid", S_IFREG | 0644);
+	ck_assert_int_eq(store_write(F.st, f, buf, MiB, 3 * MiB), (ssize_t)MiB);
+	check_grid(f, 0, "1 MiB at 3 MiB");
+	/* small files pack: twenty 8 KiB files within one 2 MiB span */
+	for (int i = 0; i < 20; i++) {
+		snprintf(name, sizeof(name), "small%d", i);
+		f = fx_create(F.st, ROOT, name, S_IFREG | 0644);
+		ck_assert_int_eq(store_write(F.st, f, buf, 8 * KiB, 0), 8 * KiB);
+		ck_assert_int_eq(store_extents(F.st, f, 0, 8 * KiB, 0, e, 64,
+					       NULL), 1);
+		lo = e[0].region_off < lo ? e[0].region_off : lo;
+		hi = e[0].region_off + e[0].len > hi ? e[0].region_off + e[0].len : hi;
+	}
+	ck_assert_msg(hi - lo <= 2 * MiB, "small files spread over %llu bytes",
+		      (unsigned long long)(hi - lo));
+	/* no free group left: fill with 1 MiB files, free every other one;
+	 * large writes then fall back to the holes, up to ENOSPC */
+	for (;; n1++) {
+		snprintf(name, sizeof(name), "fill%llu", (unsigned long long)n1);
+		f = fx_create(F.st, ROOT, name, S_IFREG | 0644);
+		r = store_write(F.st, f, buf, MiB, 0);
+		if (r != (ssize_t)MiB)
+			break;
+	}
+	ck_assert_int_eq(r, -ENOSPC);
+	for (uint64_t i = 0; i < n1; i += 2) {
+		snprintf(name, sizeof(name), "fill%llu", (unsigned long long)i);
+		ck_assert_int_eq(store_unlink(F.st, ROOT, name), 0);
+	}
+	f = fx_create(F.st, ROOT, "late", S_IFREG | 0644);
+	for (uint64_t off = 0; off < 8 * MiB; off += MiB)
+		ck_assert_int_eq(store_write(F.st, f, buf, MiB, off), (ssize_t)MiB);
+	{
+		uint8_t *got = malloc(MiB);
+
+		ck_assert_int_eq(store_read(F.st, f, got, MiB, 5 * MiB),
+				 (ssize_t)MiB);
+		ck_assert(!memcmp(got, buf, MiB));
+		free(got);
+	}
+	for (uint64_t off = 8 * MiB;; off += MiB) {
+		r = store_write(F.st, f, buf, MiB, off);
+		if (r != (ssize_t)MiB)
+			break;
+	}
+	ck_assert_int_eq(r, -ENOSPC);
+	free(buf);
+	ck_assert_int_eq(fx_fsck(&F, 0), 0);
+}
+END_TEST
+
 START_TEST(test_enospc)
 {
 	struct statvfs sv, sv2;
@@ -664,6 +771,7 @@ static Suite *data_suite(void)
 	tcase_add_test(tc, test_layout_changes_replace_blocks);
 	tcase_add_test(tc, test_preg);
 	tcase_add_test(tc, test_enospc);
+	tcase_add_test(tc, test_large_files_on_grid);
 	tcase_add_test(tc, test_threads);
 	suite_add_tcase(s, tc);
 	return s;
