@@ -14,11 +14,15 @@ bash scripts/deps.sh
 ninja -C build >/dev/null
 PINFS=$PWD/build/fusefs/pinfs
 
-mkdir -p "$MNT"
-if mountpoint -q "$MNT"; then
+# An earlier mount may still be there, with its daemon gone ("Transport
+# endpoint is not connected": even stat fails), so look in the mount
+# table rather than at the directory.
+mounted() { awk -v d="$1" '$2 == d { f = 1 } END { exit !f }' /proc/self/mounts; }
+if mounted "$MNT"; then
 	echo "demo: unmounting the previous mount of $MNT"
 	fusermount3 -u "$MNT" 2>/dev/null || umount -l "$MNT"
 fi
+mkdir -p "$MNT"
 if [ ! -e "$REGION" ]; then
 	echo "demo: formatting $REGION ($SIZE)"
 	"$PINFS" mkfs --size "$SIZE" "$REGION"
