@@ -7,8 +7,8 @@
  * MAP_SHARED on libfuse 3.14) and without keep_cache, so each open
  * starts from fresh pages; write-only opens, which cannot be mapped or
  * read, are direct_io where the kernel keeps that coherent
- * (direct_write=on, Linux 6.6+); layout changes the kernel does not see itself
- * are invalidated through fs_invalidate().  Each open gets a handle id
+ * (direct_write=on, Linux 6.6+); layout changes the kernel does not see
+ * itself are invalidated through fs_invalidate().  Each open gets a handle id
  * (fi->fh) that the pin layer uses to tie leases to an open file.
  */
 #include "ops.h"

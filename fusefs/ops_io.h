@@ -3,7 +3,7 @@
  * ops_io.h - the daemon's own /dev/fuse read and write (libfuse's
  * fuse_session_custom_io), to negotiate FUSE_HANDLE_KILLPRIV_V2 and
  * FUSE_DIRECT_IO_ALLOW_MMAP, which libfuse 3.14 cannot ask for.  See
- * docs/daemon.md, "Set-id bits" and "Write-only opens".
+ * docs/daemon.md, "Set-id bits" and "Caching and coherence".
  */
 #ifndef PINFS_FUSEFS_OPS_IO_H
 #define PINFS_FUSEFS_OPS_IO_H

@@ -20,7 +20,7 @@ static void ops_init(void *userdata, struct fuse_conn_info *conn)
 
 	/* write-only opens bypass the page cache from protocol 7.39 (Linux
 	 * 6.6) on, where a direct write keeps other opens' cached and
-	 * mapped pages coherent (docs/daemon.md, "Write-only opens") */
+	 * mapped pages coherent (docs/daemon.md, "Caching and coherence") */
 	atomic_store(&fs->direct_write, !fs->opts->no_direct_write &&
 					conn->proto_major == 7 &&
 					conn->proto_minor >= 39);

@@ -11,9 +11,9 @@
  * make the search skip full groups and find whole free groups for
  * large files, whose blocks are placed so that file block f sits f mod
  * 512 blocks into a region group (a file's 2 MiB-aligned ranges then map
- * to whole 2 MiB groups: huge mappings, 2 MiB devdax pins).  The free and held block counts are kept
- * as running counters (updated here, under the store's write lock), so
- * statfs and the info call are O(1).
+ * to whole 2 MiB groups: huge mappings, 2 MiB devdax pins).  The free
+ * and held block counts are kept as running counters (updated here,
+ * under the store's write lock), so statfs and the info call are O(1).
  */
 #include <errno.h>
 #include <stdlib.h>
