@@ -172,6 +172,8 @@ void inval_stop(struct fs *fs);
  * thread, including handlers of that inode.
  */
 void fs_invalidate(struct fs *fs, uint64_t ino, uint64_t off, uint64_t len);
+/* True when no invalidation is queued or being sent. */
+bool fs_invalidations_done(struct fs *fs);
 
 /* ops_dentry.c: expiry of the kernel's cached names (see ops_perm.h) */
 int dentry_start(struct fs *fs);

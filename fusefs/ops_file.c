@@ -4,11 +4,11 @@
  * fsync, lseek.
  *
  * Files open cached (not direct_io: a direct_io file cannot be mapped
- * MAP_SHARED on libfuse 3.14) and without keep_cache, so each open
- * starts from fresh pages; write-only opens, which cannot be mapped or
- * read, are direct_io where the kernel keeps that coherent
- * (direct_write=on, Linux 6.6+); layout changes the kernel does not see
- * itself are invalidated through fs_invalidate().  Each open gets a handle id
+ * MAP_SHARED on libfuse 3.14), with keep_cache unless a pin holder may
+ * have written behind the kernel (cache_valid); write-only opens, which
+ * cannot be mapped or read, are direct_io where the kernel keeps that
+ * coherent (direct_write=on, Linux 6.6+); layout changes the kernel does
+ * not see itself are invalidated through fs_invalidate().  Each open gets a handle id
  * (fi->fh) that the pin layer uses to tie leases to an open file.
  */
 #include "ops.h"
@@ -24,7 +24,23 @@
 #include <string.h>
 #include <unistd.h>
 
-static void set_open_flags(struct fs *fs, struct fuse_file_info *fi)
+/*
+ * May the open of INO keep the pages the kernel cached?  Only pin holders
+ * change file data behind the kernel, through their mappings; the end of
+ * a write pin invalidates what it covered (write_end_inval, inline for an
+ * UNPIN, queued when a holder dies), and so do layout changes.  So the
+ * cache is good unless a pin is live on the file or an invalidation is
+ * still on its way.
+ */
+static bool cache_valid(struct fs *fs, uint64_t ino)
+{
+	if (fs->pt && pin_range_pinned(fs->pt, ino, 0, UINT64_MAX))
+		return false;
+	return fs_invalidations_done(fs);
+}
+
+static void set_open_flags(struct fs *fs, uint64_t ino,
+			   struct fuse_file_info *fi)
 {
 	fi->fh = atomic_fetch_add(&fs->next_fh, 1);
 	/* write-only: nothing to cache for this open; its writes go
@@ -33,7 +49,7 @@ static void set_open_flags(struct fs *fs, struct fuse_file_info *fi)
 	fi->direct_io = (fi->flags & O_ACCMODE) == O_WRONLY &&
 			atomic_load(&fs->direct_write) &&
 			ops_io_direct_write_coherent();
-	fi->keep_cache = 0;
+	fi->keep_cache = !fi->direct_io && cache_valid(fs, ino);
 	/* FOPEN_NOFLUSH: close(2) sends no FLUSH round trip.  Nothing is
 	 * buffered (writes are write-through, no writeback cache) and no
 	 * state hangs on the flush: leases end at RELEASE. */
@@ -69,7 +85,7 @@ void ops_create(fuse_req_t req, fuse_ino_t parent, const char *name,
 	e.attr_timeout = OPS_ATTR_TIMEOUT;
 	e.entry_timeout = perm_entry_timeout(fs, &d);
 	ops_attr_to_stat(&a, &e.attr);
-	set_open_flags(fs, fi);
+	set_open_flags(fs, a.ino, fi);
 	if (fuse_reply_create(req, &e, fi))
 		store_iput(fs->st, a.ino, 1);
 }
@@ -89,7 +105,7 @@ void ops_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		ops_reply_err(req, ret, "open");
 		return;
 	}
-	set_open_flags(fs, fi);
+	set_open_flags(fs, ino, fi);
 	log_msg(LOG_DEBUG, "open: inode %llu fh %llu flags 0%o",
 		(unsigned long long)ino, (unsigned long long)fi->fh, fi->flags);
 	fuse_reply_open(req, fi);

@@ -146,6 +146,11 @@ void fs_invalidate(struct fs *fs, uint64_t ino, uint64_t off, uint64_t len)
 				 "invalidation", (unsigned long long)ino);
 }
 
+bool fs_invalidations_done(struct fs *fs)
+{
+	return !fs->inval || workq_idle(fs->inval->wq);
+}
+
 static void run(void *ctx, struct workq_item *item)
 {
 	struct inval_queue *q = ctx;

@@ -11,6 +11,7 @@ struct workq {
 	pthread_cond_t cond;
 	struct workq_item *head, **tail;
 	bool stop;
+	bool busy;                  /* the worker runs an item */
 	pthread_t thread;
 	workq_run_fn *run;
 	void *ctx;
@@ -31,9 +32,11 @@ static void *worker(void *arg)
 		q->head = it->next;
 		if (!q->head)
 			q->tail = &q->head;
+		q->busy = true;
 		pthread_mutex_unlock(&q->lock);
 		q->run(q->ctx, it);
 		pthread_mutex_lock(&q->lock);
+		q->busy = false;
 	}
 	pthread_mutex_unlock(&q->lock);
 	return NULL;
@@ -86,6 +89,16 @@ int workq_add(struct workq *q, const void *req, workq_absorb_fn *absorb,
 out:
 	pthread_mutex_unlock(&q->lock);
 	return ret;
+}
+
+bool workq_idle(struct workq *q)
+{
+	bool idle;
+
+	pthread_mutex_lock(&q->lock);
+	idle = !q->head && !q->busy;
+	pthread_mutex_unlock(&q->lock);
+	return idle;
 }
 
 void workq_stop(struct workq **qp)

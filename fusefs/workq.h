@@ -30,6 +30,8 @@ int workq_start(struct workq **out, workq_run_fn *run, void *ctx);
  * 0, or -ENOMEM (nothing queued). */
 int workq_add(struct workq *q, const void *req, workq_absorb_fn *absorb,
 	      workq_make_fn *make);
+/* True when nothing is queued and the worker runs nothing. */
+bool workq_idle(struct workq *q);
 /* Run what is queued, stop the worker, free the queue (NULL is fine). */
 void workq_stop(struct workq **q);
 

@@ -131,6 +131,31 @@ unmount_fg() {
 	[ "$st" = 0 ] || die "daemon exited with status $st"
 }
 
+# Pin holders (`pinfs hold`) started by hold; stop_holders ends them.
+HOLDERS=
+# hold FILE [ARGS...]: start `pinfs hold` on the first 64K; wait (bounded)
+# until it has pinned
+hold() {
+	local f=$1 log i
+	shift
+	log=$T/hold.$RANDOM
+	"$PINFS" hold "$@" "$f" 0 64K >"$log" 2>&1 &
+	HOLDERS="$HOLDERS $!"
+	for i in $(seq 100); do
+		grep -q "pinned id=" "$log" 2>/dev/null && return 0
+		kill -0 $! 2>/dev/null || break
+		sleep 0.05
+	done
+	cat "$log" >&2
+	die "holder did not pin $f"
+}
+stop_holders() {
+	local p
+	for p in $HOLDERS; do kill -TERM "$p" 2>/dev/null; done
+	for p in $HOLDERS; do reap "$p" >/dev/null; done
+	HOLDERS=
+}
+
 # Exit with the verdict.
 finish() {
 	[ -e "$T/watchdog.fired" ] && fail "the watchdog had to kill the daemon"

@@ -6,29 +6,6 @@
 . "$CLI_LIB"
 need_root_fuse 100
 
-HOLDERS=
-# hold FILE [ARGS...]: start `pinfs hold` on the first 64K; wait (bounded)
-# until it has pinned
-hold() {
-	local f=$1 log i
-	shift
-	log=$T/hold.$RANDOM
-	"$PINFS" hold "$@" "$f" 0 64K >"$log" 2>&1 &
-	HOLDERS="$HOLDERS $!"
-	for i in $(seq 100); do
-		grep -q "pinned id=" "$log" 2>/dev/null && return 0
-		kill -0 $! 2>/dev/null || break
-		sleep 0.05
-	done
-	cat "$log" >&2
-	die "holder did not pin $f"
-}
-stop_holders() {
-	local p
-	for p in $HOLDERS; do kill -TERM "$p" 2>/dev/null; done
-	for p in $HOLDERS; do reap "$p" >/dev/null; done
-	HOLDERS=
-}
 trap 'stop_holders; cleanup' EXIT
 
 mkfile() { dd if=/dev/zero of="$1" bs=64K count=16 status=none || die "mkfile $1"; }
