@@ -136,7 +136,10 @@ int ioc_breaks(struct ioctl_call *c)
 	return ret ? ret : pin_ioc_breaks(pt, &pc, c->out);
 }
 
-/* The holder wrote through its mapping: drop stale cached pages. */
+/* The holder wrote through its mapping: drop stale cached pages before
+ * the answer, so that every read() and mapping after the sync returns
+ * sees the stores (sent from this handler, as the UNPIN handler does:
+ * an ioctl holds no inode or page lock in the kernel; ops_inval.c). */
 int ioc_sync(struct ioctl_call *c)
 {
 	struct pin_caller pc = caller_of(c);
@@ -147,8 +150,11 @@ int ioc_sync(struct ioctl_call *c)
 	if (ret)
 		return ret;
 	ret = pin_ioc_sync(pt, &pc, c->in, &ino, &off, &len);
-	if (!ret)
+	if (!ret) {
+		inval_inline_begin();
 		fs_invalidate(c->fs, ino, off, len);
+		inval_inline_flush(c->fs);
+	}
 	return ret;
 }
 
